@@ -1,0 +1,224 @@
+using System.Collections;
+
+namespace Flow.Batches;
+
+/// <summary>
+/// One record: an ordered set of named fields. Field names are case-sensitive.
+/// Values are <see langword="null"/>, <see cref="bool"/>, <see cref="long"/>, <see cref="double"/>,
+/// <see cref="string"/>, a nested <see cref="Record"/> or a <see cref="List{T}"/> of such values;
+/// <see cref="Normalize"/> turns other CLR numbers into these.
+/// </summary>
+/// <remarks>
+/// Records are small (tens of fields), so fields are kept in two parallel arrays and looked up
+/// by a linear scan: cheaper than a dictionary at these sizes and it keeps insertion order,
+/// which the sinks and the cache's byte hashing rely on.
+/// </remarks>
+public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
+{
+    private string[] _names;
+    private object?[] _values;
+    private int _count;
+
+    /// <summary>Creates an empty record.</summary>
+    public Record() : this(8)
+    {
+    }
+
+    /// <summary>Creates an empty record with room for <paramref name="capacity"/> fields.</summary>
+    public Record(int capacity)
+    {
+        capacity = Math.Max(capacity, 1);
+        _names = new string[capacity];
+        _values = new object?[capacity];
+    }
+
+    /// <summary>Number of fields.</summary>
+    public int Count => _count;
+
+    /// <summary>Gets a field's value (null when the field is missing) or sets it (adding it at the end when new).</summary>
+    public object? this[string name]
+    {
+        get => TryGetValue(name, out var value) ? value : null;
+        set => Set(name, value);
+    }
+
+    /// <summary>The name of the field at <paramref name="index"/>.</summary>
+    public string NameAt(int index) => (uint)index < (uint)_count ? _names[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+    /// <summary>The value of the field at <paramref name="index"/>.</summary>
+    public object? ValueAt(int index) => (uint)index < (uint)_count ? _values[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+    /// <summary>The field names, in order.</summary>
+    public IEnumerable<string> Names
+    {
+        get
+        {
+            for (var i = 0; i < _count; i++)
+            {
+                yield return _names[i];
+            }
+        }
+    }
+
+    /// <summary>Whether the record has a field named <paramref name="name"/>.</summary>
+    public bool Contains(string name) => IndexOf(name) >= 0;
+
+    /// <summary>Gets the value of a field; false when the field is missing.</summary>
+    public bool TryGetValue(string name, out object? value)
+    {
+        var i = IndexOf(name);
+        value = i >= 0 ? _values[i] : null;
+        return i >= 0;
+    }
+
+    /// <summary>Sets a field, replacing its value in place or adding it at the end.</summary>
+    public void Set(string name, object? value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        value = Normalize(value);
+        var i = IndexOf(name);
+        if (i >= 0)
+        {
+            _values[i] = value;
+            return;
+        }
+
+        if (_count == _names.Length)
+        {
+            Array.Resize(ref _names, _count * 2);
+            Array.Resize(ref _values, _count * 2);
+        }
+
+        _names[_count] = name;
+        _values[_count] = value;
+        _count++;
+    }
+
+    /// <summary>Removes a field; false when it was not there.</summary>
+    public bool Remove(string name)
+    {
+        var i = IndexOf(name);
+        if (i < 0)
+        {
+            return false;
+        }
+
+        _count--;
+        Array.Copy(_names, i + 1, _names, i, _count - i);
+        Array.Copy(_values, i + 1, _values, i, _count - i);
+        _names[_count] = null!;
+        _values[_count] = null;
+        return true;
+    }
+
+    /// <summary>Renames a field in place, keeping its position; false when it was not there.</summary>
+    public bool Rename(string oldName, string newName)
+    {
+        ArgumentNullException.ThrowIfNull(newName);
+        var i = IndexOf(oldName);
+        if (i < 0)
+        {
+            return false;
+        }
+
+        var existing = IndexOf(newName);
+        if (existing >= 0 && existing != i)
+        {
+            // The new name wins the old field's position; the field it replaces goes away.
+            _values[existing] = _values[i];
+            Remove(oldName);
+            return true;
+        }
+
+        _names[i] = newName;
+        return true;
+    }
+
+    /// <summary>A deep copy: nested records and lists are copied too.</summary>
+    public Record Clone()
+    {
+        var copy = new Record(_count);
+        for (var i = 0; i < _count; i++)
+        {
+            copy._names[i] = _names[i];
+            copy._values[i] = CloneValue(_values[i]);
+        }
+
+        copy._count = _count;
+        return copy;
+    }
+
+    /// <summary>Turns a CLR value into one of the value kinds a record holds.</summary>
+    public static object? Normalize(object? value) => value switch
+    {
+        null or string or long or double or bool or Record or List<object?> => value,
+        int i => (long)i,
+        short s => (long)s,
+        byte b => (long)b,
+        sbyte sb => (long)sb,
+        ushort us => (long)us,
+        uint ui => (long)ui,
+        ulong ul => ul <= long.MaxValue ? (long)ul : (double)ul,
+        float f => (double)f,
+        decimal d => decimal.IsInteger(d) && d >= long.MinValue && d <= long.MaxValue ? (long)d : (double)d,
+        char c => c.ToString(),
+        Guid g => g.ToString(),
+        DateTime dt => dt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        DateTimeOffset dto => dto.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        TimeSpan ts => ts.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+        IEnumerable<KeyValuePair<string, object?>> pairs => FromPairs(pairs),
+        IEnumerable sequence => sequence.Cast<object?>().Select(Normalize).ToList(),
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Creates a record from name/value pairs.</summary>
+    public static Record FromPairs(IEnumerable<KeyValuePair<string, object?>> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        var record = new Record();
+        foreach (var (name, value) in pairs)
+        {
+            record.Set(name, value);
+        }
+
+        return record;
+    }
+
+    /// <inheritdoc />
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+    {
+        for (var i = 0; i < _count; i++)
+        {
+            yield return new KeyValuePair<string, object?>(_names[i], _values[i]);
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Adds a field (collection-initializer support); replaces the value if the field exists.</summary>
+    public void Add(string name, object? value) => Set(name, value);
+
+    /// <summary>The record as compact JSON, for logs and messages.</summary>
+    public override string ToString() => Serialization.RecordJson.ToJson(this);
+
+    private int IndexOf(string name)
+    {
+        var names = _names;
+        for (var i = 0; i < _count; i++)
+        {
+            if (string.Equals(names[i], name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static object? CloneValue(object? value) => value switch
+    {
+        Record r => r.Clone(),
+        List<object?> list => list.Select(CloneValue).ToList(),
+        _ => value,
+    };
+}

@@ -1,0 +1,172 @@
+using System.Globalization;
+using Flow.Pipelines;
+
+namespace Flow.Parameters;
+
+/// <summary>
+/// The <c>Params</c> of one node, with typed getters. A getter that finds a bad value throws a
+/// <see cref="FlowConfigurationException"/> naming the parameter's configuration path, so a custom
+/// step reports bad configuration exactly like the built-ins do.
+/// </summary>
+public sealed class NodeParameters
+{
+    internal NodeParameters(ParamNode root, string configPath, string baseDirectory)
+    {
+        Root = root;
+        ConfigPath = configPath;
+        BaseDirectory = baseDirectory;
+    }
+
+    /// <summary>Configuration path of the <c>Params</c> section, e.g. <c>Flow:Pipelines:p:Steps:0:Params</c>.</summary>
+    public string ConfigPath { get; }
+
+    /// <summary>Folder that relative file paths are resolved against.</summary>
+    public string BaseDirectory { get; }
+
+    internal ParamNode Root { get; }
+
+    /// <summary>Configuration path of one parameter.</summary>
+    public string PathOf(string name) => ConfigPath + ":" + name;
+
+    /// <summary>Whether the parameter is present (with a value or children).</summary>
+    public bool Has(string name)
+    {
+        var node = Root.Child(name);
+        return node is not null && (node.Value is not null || !node.IsLeaf);
+    }
+
+    /// <summary>The parameter's text, or <paramref name="defaultValue"/> when it is absent.</summary>
+    public string? GetString(string name, string? defaultValue = null)
+    {
+        var node = Root.Child(name);
+        if (node is null || (node.IsLeaf && node.Value is null))
+        {
+            return defaultValue;
+        }
+
+        if (!node.IsLeaf)
+        {
+            throw Error(name, "expected a single value, found a section");
+        }
+
+        return node.Value;
+    }
+
+    /// <summary>The parameter's text; a missing or empty value is a configuration error.</summary>
+    public string GetRequiredString(string name)
+    {
+        var value = GetString(name);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw Error(name, "is required");
+        }
+
+        return value;
+    }
+
+    /// <summary>An integer parameter within [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public long GetInt64(string name, long defaultValue, long min = long.MinValue, long max = long.MaxValue)
+    {
+        var text = GetString(name);
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+        {
+            throw Error(name, $"'{text}' is not a whole number");
+        }
+
+        if (value < min || value > max)
+        {
+            throw Error(name, $"{value} is out of range [{min}, {max}]");
+        }
+
+        return value;
+    }
+
+    /// <summary>An integer parameter within [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public int GetInt32(string name, int defaultValue, int min = int.MinValue, int max = int.MaxValue) =>
+        (int)GetInt64(name, defaultValue, min, max);
+
+    /// <summary>A boolean parameter (<c>true</c>/<c>false</c>).</summary>
+    public bool GetBoolean(string name, bool defaultValue)
+    {
+        var text = GetString(name);
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        return bool.TryParse(text, out var value) ? value : throw Error(name, $"'{text}' is not true or false");
+    }
+
+    /// <summary>A duration parameter (<c>00:00:00.001</c> or <c>1ms</c>), or null when absent.</summary>
+    public TimeSpan? GetDuration(string name)
+    {
+        var text = GetString(name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return Duration.TryParse(text, out var value) ? value : throw Error(name, $"'{text}' is not {Duration.Describe}");
+    }
+
+    /// <summary>A list parameter (<c>["a", "b"]</c>); a single value counts as a list of one.</summary>
+    public IReadOnlyList<string> GetList(string name)
+    {
+        var node = Root.Child(name);
+        if (node is null)
+        {
+            return Array.Empty<string>();
+        }
+
+        if (node.IsLeaf)
+        {
+            return node.Value is null ? Array.Empty<string>() : new[] { node.Value };
+        }
+
+        if (!node.IsList)
+        {
+            throw Error(name, "expected a list");
+        }
+
+        return node.Items().Select((item, i) => item.IsLeaf && item.Value is not null
+            ? item.Value
+            : throw Error($"{name}:{i}", "expected a value")).ToList();
+    }
+
+    /// <summary>A map parameter (<c>{"old": "new"}</c>), in the order given.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> GetMap(string name)
+    {
+        var node = Root.Child(name);
+        if (node is null || (node.IsLeaf && node.Value is null))
+        {
+            return Array.Empty<KeyValuePair<string, string>>();
+        }
+
+        if (node.IsLeaf)
+        {
+            throw Error(name, "expected a map of names to values");
+        }
+
+        return node.Children.Select(c => c.Value.IsLeaf
+            ? new KeyValuePair<string, string>(c.Key, c.Value.Value ?? string.Empty)
+            : throw Error($"{name}:{c.Key}", "expected a value")).ToList();
+    }
+
+    /// <summary>A file path parameter resolved against <see cref="BaseDirectory"/>.</summary>
+    public string? GetPath(string name)
+    {
+        var text = GetString(name);
+        return text is null ? null : ResolvePath(text);
+    }
+
+    /// <summary>Resolves a path against <see cref="BaseDirectory"/>.</summary>
+    public string ResolvePath(string path) => Path.GetFullPath(path, BaseDirectory);
+
+    /// <summary>An exception for a bad value of parameter <paramref name="name"/>.</summary>
+    public FlowConfigurationException Error(string name, string message) => new(PathOf(name), message);
+}

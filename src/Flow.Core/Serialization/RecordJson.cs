@@ -1,0 +1,131 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Flow.Batches;
+
+namespace Flow.Serialization;
+
+/// <summary>
+/// Records to and from JSON. Writing is deterministic (fields in record order, numbers in
+/// round-trip form), so the same records always give the same bytes.
+/// </summary>
+internal static class RecordJson
+{
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Indented = false,
+        SkipValidation = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string ToJson(Record record)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            Write(writer, record);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public static Utf8JsonWriter CreateWriter(IBufferWriter<byte> output) => new(output, WriterOptions);
+
+    public static Utf8JsonWriter CreateWriter(Stream output) => new(output, WriterOptions);
+
+    public static void Write(Utf8JsonWriter writer, Record record)
+    {
+        writer.WriteStartObject();
+        for (var i = 0; i < record.Count; i++)
+        {
+            writer.WritePropertyName(record.NameAt(i));
+            WriteValue(writer, record.ValueAt(i));
+        }
+
+        writer.WriteEndObject();
+    }
+
+    public static void WriteValue(Utf8JsonWriter writer, object? value)
+    {
+        switch (value)
+        {
+            case null:
+                writer.WriteNullValue();
+                break;
+            case string s:
+                writer.WriteStringValue(s);
+                break;
+            case long l:
+                writer.WriteNumberValue(l);
+                break;
+            case double d:
+                if (double.IsFinite(d))
+                {
+                    writer.WriteNumberValue(d);
+                }
+                else
+                {
+                    // JSON has no NaN or infinity; null is the least surprising stand-in.
+                    writer.WriteNullValue();
+                }
+
+                break;
+            case bool b:
+                writer.WriteBooleanValue(b);
+                break;
+            case Record r:
+                Write(writer, r);
+                break;
+            case List<object?> list:
+                writer.WriteStartArray();
+                foreach (var item in list)
+                {
+                    WriteValue(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
+            default:
+                writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
+                break;
+        }
+    }
+
+    /// <summary>Reads a record from a JSON object element.</summary>
+    public static Record FromElement(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException($"expected a JSON object, found {element.ValueKind}");
+        }
+
+        var record = new Record();
+        foreach (var property in element.EnumerateObject())
+        {
+            record.Set(property.Name, ValueFromElement(property.Value));
+        }
+
+        return record;
+    }
+
+    public static object? ValueFromElement(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Null or JsonValueKind.Undefined => null,
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.String => element.GetString(),
+        JsonValueKind.Number => element.TryGetInt64(out var l) ? l : element.GetDouble(),
+        JsonValueKind.Object => FromElement(element),
+        JsonValueKind.Array => element.EnumerateArray().Select(ValueFromElement).ToList(),
+        _ => throw new FormatException($"unsupported JSON value {element.ValueKind}"),
+    };
+
+    /// <summary>Parses one JSON object (a JSON Lines line).</summary>
+    public static Record Parse(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        using var document = JsonDocument.ParseValue(ref reader);
+        return FromElement(document.RootElement);
+    }
+}
