@@ -1,1 +1,3 @@
-return 0;
+using Flow.Worker;
+
+return await FlowCommandLine.RunAsync(args).ConfigureAwait(false);

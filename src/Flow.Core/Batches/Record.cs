@@ -215,7 +215,7 @@ public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
         return -1;
     }
 
-    private static object? CloneValue(object? value) => value switch
+    internal static object? CloneValue(object? value) => value switch
     {
         Record r => r.Clone(),
         List<object?> list => list.Select(CloneValue).ToList(),

@@ -196,7 +196,7 @@ internal sealed class ParamNode
         {
             writer.WriteNullValue();
         }
-        else if (IsJsonNumber(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
+        else if (Serialization.NumberText.IsJsonNumber(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
         {
             writer.WriteRawValue(d.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true);
         }
@@ -223,76 +223,5 @@ internal sealed class ParamNode
         }
 
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    /// <summary>
-    /// JSON number grammar. Only such strings are normalized as numbers: "007" or "1.2.3" stay strings,
-    /// so a zip code parameter cannot collide with a number.
-    /// </summary>
-    private static bool IsJsonNumber(string s)
-    {
-        var i = 0;
-        if (i < s.Length && s[i] == '-')
-        {
-            i++;
-        }
-
-        if (i >= s.Length)
-        {
-            return false;
-        }
-
-        if (s[i] == '0')
-        {
-            i++;
-        }
-        else if (char.IsAsciiDigit(s[i]))
-        {
-            while (i < s.Length && char.IsAsciiDigit(s[i]))
-            {
-                i++;
-            }
-        }
-        else
-        {
-            return false;
-        }
-
-        if (i < s.Length && s[i] == '.')
-        {
-            i++;
-            var start = i;
-            while (i < s.Length && char.IsAsciiDigit(s[i]))
-            {
-                i++;
-            }
-
-            if (i == start)
-            {
-                return false;
-            }
-        }
-
-        if (i < s.Length && (s[i] == 'e' || s[i] == 'E'))
-        {
-            i++;
-            if (i < s.Length && (s[i] == '+' || s[i] == '-'))
-            {
-                i++;
-            }
-
-            var start = i;
-            while (i < s.Length && char.IsAsciiDigit(s[i]))
-            {
-                i++;
-            }
-
-            if (i == start)
-            {
-                return false;
-            }
-        }
-
-        return i == s.Length;
     }
 }

@@ -1,0 +1,14 @@
+namespace Flow.Execution;
+
+/// <summary>How a pipeline run ended.</summary>
+public enum RunStatus
+{
+    /// <summary>Every source was read to its end and every sink committed its output.</summary>
+    Completed,
+
+    /// <summary>A node failed; the run stopped.</summary>
+    Failed,
+
+    /// <summary>The run was stopped (SIGTERM, Ctrl-C) before its sources were exhausted.</summary>
+    Interrupted,
+}

@@ -1,0 +1,38 @@
+using Flow.Batches;
+
+namespace Flow.Execution;
+
+/// <summary>A node failed on a batch. The message names the pipeline, the node, the batch and its first record.</summary>
+public sealed class StepFailedException : Exception
+{
+    private const int MaxRecordLength = 500;
+
+    internal StepFailedException(string pipeline, string node, Batch batch, Exception inner)
+        : base(Describe(pipeline, node, batch, inner), inner)
+    {
+        Pipeline = pipeline;
+        Node = node;
+        BatchId = batch.Id;
+    }
+
+    /// <summary>The pipeline.</summary>
+    public string Pipeline { get; }
+
+    /// <summary>The node that failed.</summary>
+    public string Node { get; }
+
+    /// <summary>The batch it failed on.</summary>
+    public BatchId BatchId { get; }
+
+    private static string Describe(string pipeline, string node, Batch batch, Exception inner)
+    {
+        var first = batch.Count > 0 ? batch.Records[0].ToString() : "(empty batch)";
+        if (first.Length > MaxRecordLength)
+        {
+            first = first[..MaxRecordLength] + "...";
+        }
+
+        return $"pipeline '{pipeline}', node '{node}', batch {batch.Id.Index} of source '{batch.Id.Source}' "
+               + $"(records {batch.Id.Offset}..{batch.Id.Offset + batch.Count - 1}): {inner.GetBaseException().Message}; first record: {first}";
+    }
+}

@@ -1,0 +1,12 @@
+namespace Flow.Expressions;
+
+internal enum TokenKind
+{
+    End,
+    Number,
+    String,
+    Identifier,
+
+    /// <summary>An operator or punctuation; its text says which.</summary>
+    Symbol,
+}

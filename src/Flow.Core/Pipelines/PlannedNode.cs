@@ -1,0 +1,25 @@
+namespace Flow.Pipelines;
+
+/// <summary>A validated node with its built instance and resolved edges.</summary>
+internal sealed class PlannedNode
+{
+    public PlannedNode(NodeDefinition definition, object instance)
+    {
+        Definition = definition;
+        Instance = instance;
+    }
+
+    public NodeDefinition Definition { get; }
+
+    public string Name => Definition.Name;
+
+    public NodeKind Kind => Definition.Kind;
+
+    /// <summary>The <see cref="Sources.ISource"/>, <see cref="Steps.IStep"/> or <see cref="Sinks.ISink"/>.</summary>
+    public object Instance { get; }
+
+    public List<PlannedNode> Inputs { get; } = new();
+
+    /// <summary>Nodes fed by this one, in declaration order (fan-out sends to each in this order).</summary>
+    public List<PlannedNode> Consumers { get; } = new();
+}

@@ -1,0 +1,63 @@
+using System.Text;
+using Flow.Batches;
+using Flow.Parameters;
+using Flow.Serialization;
+
+namespace Flow.Sinks.BuiltIn;
+
+/// <summary>
+/// Sink <c>Csv</c>: a header row from the first record's fields, then one row per record (nulls as
+/// empty cells, nested values as JSON). A record with a field the header lacks fails the batch
+/// rather than silently losing the value.
+/// </summary>
+internal sealed class CsvSink : FileSink
+{
+    private readonly string _delimiter;
+    private StreamWriter? _text;
+    private string[]? _columns;
+
+    public CsvSink(NodeParameters parameters)
+        : base(parameters)
+    {
+        _delimiter = parameters.GetString("Delimiter", ",")!;
+        _delimiter = _delimiter == "\\t" ? "\t" : _delimiter;
+    }
+
+    protected override void OnOpened()
+    {
+        _text = new StreamWriter(Output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 1 << 16, leaveOpen: true);
+    }
+
+    public override async ValueTask WriteAsync(Batch batch, CancellationToken cancellationToken)
+    {
+        foreach (var record in batch.Records)
+        {
+            if (_columns is null)
+            {
+                _columns = record.Names.ToArray();
+                CsvText.WriteRow(_text!, _columns, _delimiter);
+            }
+
+            foreach (var name in record.Names)
+            {
+                if (Array.IndexOf(_columns, name) < 0)
+                {
+                    throw new InvalidOperationException($"field '{name}' is not a column of the CSV file (its columns come from the first record: {string.Join(", ", _columns)})");
+                }
+            }
+
+            CsvText.WriteRow(_text!, _columns.Select(column => NumberText.Format(record[column])), _delimiter);
+        }
+
+        // Whole rows only reach the file: the text writer is flushed after the batch, not mid-row.
+        await _text!.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async ValueTask FlushFormatAsync(CancellationToken cancellationToken)
+    {
+        if (_text is not null)
+        {
+            await _text.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

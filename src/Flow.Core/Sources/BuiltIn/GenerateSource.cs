@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+using Flow.Batches;
+using Flow.Parameters;
+
+namespace Flow.Sources.BuiltIn;
+
+/// <summary>
+/// Source <c>Generate</c>: <c>Count</c> synthetic records, the same ones for the same <c>Seed</c>.
+/// <c>Fields</c> maps names to kinds: <c>seq</c> (0, 1, 2...), <c>int</c>, <c>double</c>, <c>string</c>,
+/// <c>bool</c>, <c>guid</c>. Without <c>Fields</c>: <c>id</c> (seq) and <c>value</c> (double).
+/// </summary>
+internal sealed class GenerateSource : ISource
+{
+    private static readonly string[] Kinds = { "seq", "int", "double", "string", "bool", "guid" };
+
+    private readonly long _count;
+    private readonly int _seed;
+    private readonly (string Name, string Kind)[] _fields;
+
+    public GenerateSource(NodeParameters parameters)
+    {
+        _count = parameters.GetInt64("Count", 1000, min: 0);
+        _seed = parameters.GetInt32("Seed", 0);
+        var fields = parameters.GetMap("Fields");
+        _fields = fields.Count == 0
+            ? new[] { ("id", "seq"), ("value", "double") }
+            : fields.Select(f => (f.Key, f.Value.Trim().ToLowerInvariant())).ToArray();
+        foreach (var (name, kind) in _fields)
+        {
+            if (!Kinds.Contains(kind))
+            {
+                throw parameters.Error($"Fields:{name}", $"unknown kind '{kind}' (expected {string.Join(", ", Kinds)})");
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<Record> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Random with a seed is deterministic for a given runtime, which is what a replay needs.
+        var random = new Random(_seed);
+        var guid = new byte[16];
+        for (var i = 0L; i < _count; i++)
+        {
+            if ((i & 4095) == 4095)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                await Task.Yield();
+            }
+
+            var record = new Record(_fields.Length);
+            foreach (var (name, kind) in _fields)
+            {
+                record.Set(name, kind switch
+                {
+                    "seq" => i,
+                    "int" => (long)random.Next(0, 1_000_000),
+                    "double" => Math.Round(random.NextDouble() * 1000, 3),
+                    "string" => RandomWord(random),
+                    "bool" => random.Next(2) == 1,
+                    _ => NewGuid(random, guid),
+                });
+            }
+
+            yield return record;
+        }
+    }
+
+    private static string RandomWord(Random random) =>
+        string.Create(8, random, static (span, r) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = (char)('a' + r.Next(26));
+            }
+        });
+
+    private static string NewGuid(Random random, byte[] buffer)
+    {
+        random.NextBytes(buffer);
+        return new Guid(buffer).ToString();
+    }
+}

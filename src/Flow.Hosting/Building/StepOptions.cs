@@ -1,0 +1,20 @@
+namespace Flow.Hosting.Building;
+
+/// <summary>Per-step settings of a pipeline written in C# (the same as a step's keys in configuration).</summary>
+public sealed record StepOptions
+{
+    /// <summary>Names of the nodes this step reads; null (default) reads the previous step (the sources, for the first step).</summary>
+    public IReadOnlyList<string>? Inputs { get; init; }
+
+    /// <summary>Whether the step's results are cached. Default true.</summary>
+    public bool UseCache { get; init; } = true;
+
+    /// <summary>The step's code version: bump it when its logic changes, so its cached results are not reused.</summary>
+    public string? Version { get; init; }
+
+    /// <summary>How many batches the step processes at once; output order is kept. Default 1.</summary>
+    public int Parallelism { get; init; } = 1;
+
+    /// <summary>Cached results older than this are not reused. Default: the cache's own time to live.</summary>
+    public TimeSpan? CacheTtl { get; init; }
+}

@@ -1,0 +1,34 @@
+using Flow.Hosting.Building;
+using Flow.Hosting.Options;
+using Flow.Hosting.Running;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Flow.Hosting;
+
+/// <summary>Adds Flow to a .NET generic host.</summary>
+public static class FlowServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds Flow: the pipelines of the host configuration's <c>Flow</c> section, plus those written in
+    /// <paramref name="configure"/>, run by a hosted worker that stops the host when they finish.
+    /// Resolve <see cref="FlowExitCode"/> after the host stops to get the process exit code.
+    /// </summary>
+    public static FlowBuilder AddFlow(this IServiceCollection services, Action<FlowBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<FlowOptions>()
+            .BindConfiguration(FlowOptions.SectionName)
+            .Validate(o => o.DrainTimeout > TimeSpan.Zero, "Flow:DrainTimeout must be above zero")
+            .Validate(o => o.ProgressInterval > TimeSpan.Zero, "Flow:ProgressInterval must be above zero")
+            .ValidateOnStart();
+        services.TryAddSingleton<FlowExitCode>();
+        services.TryAddSingleton<FlowPlans>();
+        services.AddHostedService<FlowWorker>();
+
+        var builder = new FlowBuilder(services);
+        configure?.Invoke(builder);
+        return builder;
+    }
+}

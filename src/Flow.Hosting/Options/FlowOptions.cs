@@ -1,0 +1,23 @@
+namespace Flow.Hosting.Options;
+
+/// <summary>Settings of the <c>Flow</c> configuration section other than the pipelines themselves.</summary>
+public sealed class FlowOptions
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string SectionName = "Flow";
+
+    /// <summary>The step cache.</summary>
+    public FlowCacheOptions Cache { get; set; } = new();
+
+    /// <summary>What to run: which pipeline, where to write the report.</summary>
+    public FlowRunOptions Run { get; set; } = new();
+
+    /// <summary>
+    /// After SIGTERM or Ctrl-C, how long in-flight batches may drain before they are abandoned.
+    /// Default 20 seconds; keep it below the host's <c>HostOptions.ShutdownTimeout</c>.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often long runs log their progress (records/s). Default 10 seconds.</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(10);
+}

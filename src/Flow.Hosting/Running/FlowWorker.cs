@@ -1,0 +1,131 @@
+using System.Runtime.InteropServices;
+using Flow.Execution;
+using Flow.Hosting.Options;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Flow.Hosting.Running;
+
+/// <summary>
+/// Runs every selected pipeline once, side by side, then stops the host. A failure is caught here
+/// and turned into an exit code: a BackgroundService that throws would stop the host with exit 0.
+/// </summary>
+internal sealed partial class FlowWorker : BackgroundService
+{
+    private readonly FlowPlans _plans;
+    private readonly FlowExitCode _exitCode;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly IOptions<FlowOptions> _options;
+    private readonly IEnumerable<IStepDecorator> _decorators;
+    private readonly ILogger<FlowWorker> _logger;
+    private readonly List<PosixSignalRegistration> _signals = new();
+
+    public FlowWorker(
+        FlowPlans plans,
+        FlowExitCode exitCode,
+        IHostApplicationLifetime lifetime,
+        IOptions<FlowOptions> options,
+        IEnumerable<IStepDecorator> decorators,
+        ILogger<FlowWorker> logger)
+    {
+        _plans = plans;
+        _exitCode = exitCode;
+        _lifetime = lifetime;
+        _options = options;
+        _decorators = decorators;
+        _logger = logger;
+    }
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // The host's console lifetime turns both signals into a stop; these only remember which one it was.
+        _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => _exitCode.RecordSignal(FlowExitCode.Terminated)));
+        _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => _exitCode.RecordSignal(FlowExitCode.Interrupted)));
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        foreach (var signal in _signals)
+        {
+            signal.Dispose();
+        }
+
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        try
+        {
+            _exitCode.Set(await RunAsync(stoppingToken).ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            LogUnexpected(ex, ex.Message);
+            _exitCode.Set(FlowExitCode.Failed);
+        }
+        finally
+        {
+            _lifetime.StopApplication();
+        }
+    }
+
+    private async Task<int> RunAsync(CancellationToken stoppingToken)
+    {
+        var planned = _plans.Get();
+        if (!planned.IsValid)
+        {
+            foreach (var error in planned.Errors)
+            {
+                LogConfigurationError(error.Path, error.Message);
+            }
+
+            return FlowExitCode.ConfigurationError;
+        }
+
+        var options = _options.Value;
+        var runner = new PipelineRunner(_logger, new RunnerOptions { DrainTimeout = options.DrainTimeout, ProgressInterval = options.ProgressInterval });
+        var decorator = _decorators.LastOrDefault();
+        var results = await Task.WhenAll(planned.Plans.Select(async plan =>
+        {
+            var decorate = decorator is null ? null : await decorator.CreateAsync(plan, stoppingToken).ConfigureAwait(false);
+            try
+            {
+                return await runner.RunAsync(plan, stoppingToken, decorate is null ? null : decorate.Decorate).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (decorate is not null)
+                {
+                    await decorate.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        })).ConfigureAwait(false);
+
+        foreach (var result in results)
+        {
+            LogSummary(RunSummary.FormatTable(result));
+        }
+
+        if (options.Run.Report is { Length: > 0 } report)
+        {
+            await RunSummary.WriteReportAsync(report, results, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return results.Any(r => r.Status == RunStatus.Failed) ? FlowExitCode.Failed
+            : results.Any(r => r.Status == RunStatus.Interrupted) ? _exitCode.InterruptedCode
+            : FlowExitCode.Success;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "{Path}: {Problem}")]
+    private partial void LogConfigurationError(string path, string problem);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "{Summary}")]
+    private partial void LogSummary(string summary);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "Flow stopped unexpectedly: {Reason}")]
+    private partial void LogUnexpected(Exception exception, string reason);
+}

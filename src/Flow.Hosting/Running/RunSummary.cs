@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Flow.Execution;
+
+namespace Flow.Hosting.Running;
+
+/// <summary>The end-of-run summary: a table for people, and the JSON report for scripts (<c>--report FILE</c>).</summary>
+internal static class RunSummary
+{
+    public static string FormatTable(PipelineResult result)
+    {
+        var header = new[] { "node", "kind", "batches", "hits", "misses", "records in", "records out", "time", "saved" };
+        var rows = result.Nodes.Select(n => new[]
+        {
+            n.Name,
+            n.Kind.ToString().ToLowerInvariant(),
+            Count(n.Batches),
+            n.Kind == Pipelines.NodeKind.Step ? Count(n.Hits) : "-",
+            n.Kind == Pipelines.NodeKind.Step ? Count(n.Misses) : "-",
+            n.Kind == Pipelines.NodeKind.Source ? "-" : Count(n.RecordsIn),
+            n.Kind == Pipelines.NodeKind.Sink ? "-" : Count(n.RecordsOut),
+            Time(n.Elapsed),
+            n.Kind == Pipelines.NodeKind.Step ? Time(n.Saved) : "-",
+        }).ToList();
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"pipeline {result.Pipeline}: {result.Status.ToString().ToLowerInvariant()} in {Time(result.Elapsed)}").AppendLine();
+        AppendRow(text, header, widths);
+        foreach (var row in rows)
+        {
+            AppendRow(text, row, widths);
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
+    public static async Task WriteReportAsync(string path, IEnumerable<PipelineResult> results, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        var temporary = path + ".partial";
+        await using (var stream = File.Create(temporary))
+        await using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("pipelines");
+            foreach (var result in results)
+            {
+                writer.WriteStartObject(result.Pipeline);
+                writer.WriteString("status", result.Status.ToString().ToLowerInvariant());
+                writer.WriteNumber("elapsedMs", (long)result.Elapsed.TotalMilliseconds);
+                if (result.Error is not null)
+                {
+                    writer.WriteString("error", result.Error.Message);
+                }
+
+                writer.WriteStartObject("nodes");
+                foreach (var node in result.Nodes)
+                {
+                    writer.WriteStartObject(node.Name);
+                    writer.WriteString("kind", node.Kind.ToString().ToLowerInvariant());
+                    writer.WriteString("type", node.Type);
+                    writer.WriteNumber("batches", node.Batches);
+                    writer.WriteNumber("hits", node.Hits);
+                    writer.WriteNumber("misses", node.Misses);
+                    writer.WriteNumber("recordsIn", node.RecordsIn);
+                    writer.WriteNumber("recordsOut", node.RecordsOut);
+                    writer.WriteNumber("elapsedMs", (long)node.Elapsed.TotalMilliseconds);
+                    writer.WriteNumber("savedMs", (long)node.Saved.TotalMilliseconds);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private static void AppendRow(StringBuilder text, IReadOnlyList<string> cells, int[] widths)
+    {
+        text.Append("  ");
+        for (var i = 0; i < cells.Count; i++)
+        {
+            // Names left-aligned, numbers right-aligned.
+            text.Append(i < 2 ? cells[i].PadRight(widths[i]) : cells[i].PadLeft(widths[i])).Append("  ");
+        }
+
+        text.AppendLine();
+    }
+
+    private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Time(TimeSpan value) => value.TotalSeconds >= 10
+        ? value.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s"
+        : value.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms";
+}

@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Flow.Redis.Tests;
+
+/// <summary>
+/// A Redis server for tests. Uses the server named by <c>FLOW_TEST_REDIS</c> (<c>host:port</c>,
+/// set by <c>.ci/run</c>) when present; otherwise starts a private <c>redis-server</c> on a free
+/// loopback port (no persistence) and shuts it down on dispose. Fails loudly when
+/// <c>redis-server</c> is not installed. Nothing is flushed: each test works under its own
+/// <see cref="NewKeyPrefix"/>.
+/// </summary>
+public sealed class RedisServerFixture : IAsyncLifetime
+{
+    /// <summary>The environment variable naming an external server (<c>host:port</c>).</summary>
+    public const string EnvironmentVariable = "FLOW_TEST_REDIS";
+
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(5);
+
+    private Process? _process;
+    private string? _directory;
+    private readonly StringBuilder _output = new();
+
+    /// <summary>The server's host (an IP address or a name).</summary>
+    public string Host { get; private set; } = "127.0.0.1";
+
+    /// <summary>The server's port.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>A StackExchange.Redis connection string for the server, e.g. <c>127.0.0.1:6380</c>.</summary>
+    public string Configuration => Host + ":" + Port.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Whether this fixture started (and will stop) the server itself.</summary>
+    public bool OwnsServer => _process is not null;
+
+    /// <summary>A key prefix no other test uses, e.g. <c>test:3f2a...:</c>.</summary>
+    public string NewKeyPrefix() => "test:" + Guid.NewGuid().ToString("N") + ":";
+
+    /// <summary>
+    /// Starts a private <c>redis-server</c> (whatever <c>FLOW_TEST_REDIS</c> says), for tests that
+    /// stop and restart a server. Dispose the result to shut it down.
+    /// </summary>
+    /// <param name="port">The loopback port to listen on, or 0 for a free one.</param>
+    public static async Task<RedisServerFixture> StartPrivateServerAsync(int port = 0)
+    {
+        var fixture = new RedisServerFixture();
+        await fixture.StartOwnServerAsync(port).ConfigureAwait(false);
+        return fixture;
+    }
+
+    /// <inheritdoc />
+    public async Task InitializeAsync()
+    {
+        var external = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(external))
+        {
+            (Host, Port) = ParseHostPort(external);
+            if (!await WaitForPingAsync(Host, Port, StartDeadline).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException(
+                    $"{EnvironmentVariable}={external} names a Redis server that does not answer PING within {StartDeadline.TotalSeconds} s.");
+            }
+
+            return;
+        }
+
+        await StartOwnServerAsync(port: 0).ConfigureAwait(false);
+    }
+
+    private async Task StartOwnServerAsync(int port)
+    {
+        var executable = FindOnPath("redis-server") ?? throw new InvalidOperationException(
+            "redis-server is not installed, and the Redis tests need it. Install it " +
+            "(apt-get install -y redis-server) or set " + EnvironmentVariable + "=host:port to use a running server.");
+
+        // A port found free can be taken before redis-server binds it: retry with a new one.
+        Exception? last = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            try
+            {
+                await StartAsync(executable, port == 0 ? FreeLoopbackPort() : port).ConfigureAwait(false);
+                return;
+            }
+            catch (InvalidOperationException ex)
+            {
+                last = ex;
+                await StopAsync().ConfigureAwait(false);
+            }
+        }
+
+        throw new InvalidOperationException("Could not start redis-server for the tests.", last);
+    }
+
+    /// <inheritdoc />
+    public Task DisposeAsync() => StopAsync();
+
+    private async Task StartAsync(string executable, int port)
+    {
+        Host = "127.0.0.1";
+        Port = port;
+        _directory = Directory.CreateTempSubdirectory("flow-redis-test-").FullName;
+        _output.Clear();
+
+        var start = new ProcessStartInfo(executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _directory,
+        };
+        foreach (var argument in new[]
+                 {
+                     "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+                     "--save", "", "--appendonly", "no", "--dir", _directory, "--daemonize", "no",
+                 })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        if (!await WaitForPingAsync(Host, Port, StartDeadline, _process).ConfigureAwait(false))
+        {
+            string output;
+            lock (_output)
+            {
+                output = _output.ToString();
+            }
+
+            throw new InvalidOperationException(
+                $"redis-server on port {Port} did not answer PING within {StartDeadline.TotalSeconds} s. Its output:\n{output}");
+        }
+    }
+
+    private async Task StopAsync()
+    {
+        var process = _process;
+        _process = null;
+        if (process is not null)
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    try
+                    {
+                        await SendAsync(Host, Port, "SHUTDOWN NOSAVE", TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or OperationCanceledException)
+                    {
+                        // Already going away: the kill below makes sure.
+                    }
+
+                    try
+                    {
+                        await process.WaitForExitAsync().WaitAsync(StopDeadline).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException)
+                    {
+                        process.Kill(entireProcessTree: true);
+                        await process.WaitForExitAsync().WaitAsync(StopDeadline).ConfigureAwait(false);
+                    }
+                }
+            }
+            finally
+            {
+                process.Dispose();
+            }
+        }
+
+        if (_directory is not null)
+        {
+            try
+            {
+                Directory.Delete(_directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temporary folder left behind is harmless.
+            }
+
+            _directory = null;
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    /// <summary>A loopback port nobody listens on at the time of the call.</summary>
+    public static int FreeLoopbackPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    private static (string Host, int Port) ParseHostPort(string value)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        {
+            throw new InvalidOperationException($"{EnvironmentVariable} must be host:port (was '{value}').");
+        }
+
+        return (value[..colon].Trim('[', ']'), port);
+    }
+
+    private static string? FindOnPath(string name)
+    {
+        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(folder, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task<bool> WaitForPingAsync(string host, int port, TimeSpan deadline, Process? process = null)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < deadline)
+        {
+            if (process is { HasExited: true })
+            {
+                return false;
+            }
+
+            try
+            {
+                var reply = await SendAsync(host, port, "PING", TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                if (reply.StartsWith("+PONG", StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or OperationCanceledException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+
+        return false;
+    }
+
+    // One inline command over a fresh connection; returns the first reply line (empty when the
+    // server closed the connection, as SHUTDOWN does).
+    private static async Task<string> SendAsync(string host, int port, string command, TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        using var client = new TcpClient();
+        await client.ConnectAsync(host, port, cancellation.Token).ConfigureAwait(false);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), cancellation.Token).ConfigureAwait(false);
+        var buffer = new byte[256];
+        var read = await stream.ReadAsync(buffer, cancellation.Token).ConfigureAwait(false);
+        return Encoding.ASCII.GetString(buffer, 0, read);
+    }
+}
