@@ -80,6 +80,12 @@ internal static class RunSummary
             }
 
             writer.WriteEndObject();
+
+            // The process's own peak, so a test or a script can check that memory stayed bounded.
+            using var process = System.Diagnostics.Process.GetCurrentProcess();
+            writer.WriteStartObject("process");
+            writer.WriteNumber("peakWorkingSetBytes", process.PeakWorkingSet64);
+            writer.WriteEndObject();
             writer.WriteEndObject();
         }
 
