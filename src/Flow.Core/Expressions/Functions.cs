@@ -61,7 +61,7 @@ internal static class Functions
                 : function.Min == function.Max ? $"{function.Min}"
                 : $"{function.Min} to {function.Max}";
             throw new ExpressionException(
-                $"function '{name}' expects {expected} argument{(function.Max == 1 ? "" : "s")} but got {args.Count}", position);
+                $"function '{name}' expects {expected} argument{((function.Max == int.MaxValue ? function.Min : function.Max) == 1 ? "" : "s")} but got {args.Count}", position);
         }
 
         return function.Build([.. args]);

@@ -14,7 +14,6 @@ internal sealed class Parser
     // Binding powers, loosest first. "not" sits between "and" and the comparisons, as in SQL and
     // Python, so "not origin == 'SFO'" means "not (origin == 'SFO')"; "!" binds tightly, as in C.
     private const int CoalescePrecedence = 1;
-    private const int NotPrecedence = 4;
     private const int EqualityPrecedence = 5;
 
     private static readonly Expression NullConstant = Expression.Constant(null);
@@ -189,6 +188,13 @@ internal sealed class Parser
 
     private Expression ParseUnary()
     {
+        // Every nesting (parentheses, calls, unary operators) passes here: a hostile or generated
+        // expression must give an error, not a process-killing stack overflow.
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new ExpressionException("expression is nested too deeply", Current.Position);
+        }
+
         if (Current.Is("-"))
         {
             _index++;

@@ -11,30 +11,43 @@ namespace Flow.Pipelines;
 /// </summary>
 internal sealed class NodeTypeRegistry
 {
-    private readonly Dictionary<(NodeKind Kind, string Alias), Func<NodeContext, object>> _factories = new(new KeyComparer());
+    private readonly Dictionary<(NodeKind Kind, string Alias), (Func<NodeContext, object> Factory, string Canonical)> _factories = new(new KeyComparer());
+
+    /// <summary>
+    /// The name a type is known by in cache signatures: <c>Namespace.Type, Assembly</c> for classes
+    /// (without version or key, so a rebuild does not invalidate the cache: bump the step's Version instead).
+    /// </summary>
+    public static string CanonicalName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
 
     public void Register(NodeKind kind, string alias, Func<NodeContext, object> factory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(alias);
         ArgumentNullException.ThrowIfNull(factory);
-        _factories[(kind, alias)] = factory;
+        _factories[(kind, alias)] = (factory, alias);
     }
 
     public void Register(NodeKind kind, string alias, Type type)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(alias);
         EnsureImplements(kind, type);
-        Register(kind, alias, context => Activate(type, context));
+
+        // An alias of a class signs as the class, so the alias and the type name share cache entries.
+        _factories[(kind, alias)] = (context => Activate(type, context), CanonicalName(type));
     }
 
     public IEnumerable<string> Aliases(NodeKind kind) =>
         _factories.Keys.Where(k => k.Kind == kind).Select(k => k.Alias).OrderBy(a => a, StringComparer.Ordinal);
 
-    /// <summary>Finds the factory for a type name, or explains why there is none.</summary>
-    public bool TryResolve(NodeKind kind, string typeName, out Func<NodeContext, object>? factory, out string? error)
+    /// <summary>Finds the factory for a type name and the type's canonical name, or explains why there is none.</summary>
+    public bool TryResolve(NodeKind kind, string typeName, out Func<NodeContext, object>? factory, out string canonical, out string? error)
     {
         error = null;
-        if (_factories.TryGetValue((kind, typeName), out factory))
+        factory = null;
+        canonical = typeName;
+        if (_factories.TryGetValue((kind, typeName), out var registered))
         {
+            factory = registered.Factory;
+            canonical = registered.Canonical;
             return true;
         }
 
@@ -54,6 +67,7 @@ internal sealed class NodeTypeRegistry
         }
 
         factory = context => Activate(type, context);
+        canonical = CanonicalName(type);
         return true;
     }
 

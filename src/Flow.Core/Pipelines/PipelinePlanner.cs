@@ -63,10 +63,10 @@ internal sealed class PipelinePlanner
                 continue;
             }
 
-            var instance = Build(definition, node, errors);
+            var (instance, canonicalType) = Build(definition, node, errors);
             if (instance is not null)
             {
-                built[node.Name] = new PlannedNode(node, instance);
+                built[node.Name] = new PlannedNode(node, instance, canonicalType);
             }
         }
 
@@ -88,28 +88,28 @@ internal sealed class PipelinePlanner
         return new PipelinePlan(definition, order.Select(n => built[n.Name]).ToList());
     }
 
-    private object? Build(PipelineDefinition pipeline, NodeDefinition node, List<ConfigurationError> errors)
+    private (object? Instance, string CanonicalType) Build(PipelineDefinition pipeline, NodeDefinition node, List<ConfigurationError> errors)
     {
         if (node.Instance is not null)
         {
-            return node.Instance;
+            return (node.Instance, NodeTypeRegistry.CanonicalName(node.Instance.GetType()));
         }
 
         if (string.IsNullOrWhiteSpace(node.Type))
         {
-            return null; // already reported by the reader
+            return (null, node.Type); // already reported by the reader
         }
 
-        if (!_registry.TryResolve(node.Kind, node.Type, out var factory, out var error))
+        if (!_registry.TryResolve(node.Kind, node.Type, out var factory, out var canonicalType, out var error))
         {
             errors.Add(new ConfigurationError(node.ConfigPath + ":Type", error!));
-            return null;
+            return (null, node.Type);
         }
 
         var parameters = new NodeParameters(node.Params, node.ConfigPath + ":Params", _baseDirectory);
         try
         {
-            return factory!(new NodeContext(pipeline.Name, node.Name, parameters, _services, _loggerFactory));
+            return (factory!(new NodeContext(pipeline.Name, node.Name, parameters, _services, _loggerFactory)), canonicalType);
         }
         catch (FlowConfigurationException ex)
         {
@@ -120,7 +120,7 @@ internal sealed class PipelinePlanner
             errors.Add(new ConfigurationError(node.ConfigPath, $"cannot create {node.Kind.ToString().ToLowerInvariant()} '{node.Type}': {ex.GetBaseException().Message}"));
         }
 
-        return null;
+        return (null, canonicalType);
     }
 
     private static Dictionary<string, List<string>> ResolveInputs(PipelineDefinition definition, Dictionary<string, NodeDefinition> byName, List<ConfigurationError> errors)

@@ -3,11 +3,15 @@ namespace Flow.Pipelines;
 /// <summary>A validated node with its built instance and resolved edges.</summary>
 internal sealed class PlannedNode
 {
-    public PlannedNode(NodeDefinition definition, object instance)
+    public PlannedNode(NodeDefinition definition, object instance, string canonicalType)
     {
         Definition = definition;
         Instance = instance;
+        CanonicalType = canonicalType;
     }
+
+    /// <summary>The type as it enters the cache signature: the alias of a built-in or <c>Namespace.Type, Assembly</c>.</summary>
+    public string CanonicalType { get; }
 
     public NodeDefinition Definition { get; }
 
