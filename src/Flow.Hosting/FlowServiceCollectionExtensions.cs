@@ -1,4 +1,5 @@
 using Flow.Hosting.Building;
+using Flow.Hosting.Caching;
 using Flow.Hosting.Options;
 using Flow.Hosting.Running;
 using Microsoft.Extensions.Configuration;
@@ -22,9 +23,15 @@ public static class FlowServiceCollectionExtensions
             .BindConfiguration(FlowOptions.SectionName)
             .Validate(o => o.DrainTimeout > TimeSpan.Zero, "Flow:DrainTimeout must be above zero")
             .Validate(o => o.ProgressInterval > TimeSpan.Zero, "Flow:ProgressInterval must be above zero")
+            .Validate(o => o.Cache.Store.ToLowerInvariant() is "file" or "redis" or "memory", "Flow:Cache:Store must be File, Redis or Memory")
+            .Validate(o => o.Cache.Ttl > TimeSpan.Zero, "Flow:Cache:Ttl must be above zero")
+            .Validate(o => o.Cache.MaxSize is null || ByteSize.TryParse(o.Cache.MaxSize, out _), "Flow:Cache:MaxSize must be a size such as 2GB, 500MB or a number of bytes")
+            .Validate(o => !string.Equals(o.Cache.Store, "redis", StringComparison.OrdinalIgnoreCase) || !string.IsNullOrWhiteSpace(o.Cache.Redis), "Flow:Cache:Redis must be a connection string when Flow:Cache:Store is Redis")
             .ValidateOnStart();
         services.TryAddSingleton<FlowExitCode>();
         services.TryAddSingleton<FlowPlans>();
+        services.TryAddSingleton<CacheStoreProvider>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStepDecorator, StepCache>());
         services.AddHostedService<FlowWorker>();
 
         var builder = new FlowBuilder(services);

@@ -53,7 +53,7 @@ internal static class FlowCommandLine
                     await Console.Out.WriteLineAsync($"flow: configuration is valid ({string.Join(", ", plans.Select(p => $"{p.Name}: {p.Nodes.Count} nodes"))})").ConfigureAwait(false);
                     return FlowExitCode.Success;
                 case "cache":
-                    return await CacheCommands.RunAsync(host.Services, command.SubCommand!).ConfigureAwait(false);
+                    return await CacheCommands.RunAsync(host.Services, command.SubCommand!, Console.Out, CancellationToken.None).ConfigureAwait(false);
                 default:
                     // RunAsync disposes the services: take the exit code holder first.
                     var exitCode = host.Services.GetRequiredService<FlowExitCode>();

@@ -24,11 +24,21 @@ public sealed class Batch
     /// <summary>The records, in source order.</summary>
     public IReadOnlyList<Record> Records { get; }
 
+    /// <summary>
+    /// The records' serialized bytes, when the caching decorator already has them (it produced or
+    /// replayed this batch), so the next step's cache key does not serialize the same records again.
+    /// Null when unknown. Only set on a batch nobody has changed since.
+    /// </summary>
+    internal ReadOnlyMemory<byte>? Encoded { get; private init; }
+
     /// <summary>Number of records.</summary>
     public int Count => Records.Count;
 
     /// <summary>A new batch with the same identity and other records.</summary>
     public Batch With(IReadOnlyList<Record> records) => new(Id, records);
+
+    /// <summary>A new batch with the same identity, other records, and those records' serialized bytes.</summary>
+    internal Batch With(IReadOnlyList<Record> records, ReadOnlyMemory<byte> encoded) => new(Id, records) { Encoded = encoded };
 
     /// <summary>A deep copy (records copied too).</summary>
     public Batch Clone()
@@ -39,7 +49,7 @@ public sealed class Batch
             copy[i] = Records[i].Clone();
         }
 
-        return new Batch(Id, copy);
+        return new Batch(Id, copy) { Encoded = Encoded };
     }
 
     /// <inheritdoc />

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace Flow.Caching;
+
+internal static partial class CacheLog
+{
+    [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "{Pipeline}/{Step} batch {BatchIndex}: hit {Key}")]
+    public static partial void Hit(ILogger logger, string pipeline, string step, long batchIndex, string key);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Debug, Message = "{Pipeline}/{Step} batch {BatchIndex}: miss {Key}")]
+    public static partial void Miss(ILogger logger, string pipeline, string step, long batchIndex, string key);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "{Pipeline}/{Step} batch {BatchIndex}: cache entry {Key} is unusable ({Reason}); computing it again")]
+    public static partial void BadEntry(ILogger logger, string pipeline, string step, long batchIndex, string key, string reason);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Cache store {Store} failed ({Reason}); running without the cache until it answers again. Further failures are counted, not logged")]
+    public static partial void StoreFailed(ILogger logger, string store, string reason);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Cache store {Store} answers again after {Failures} failed call(s)")]
+    public static partial void StoreRecovered(ILogger logger, string store, long failures);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Debug, Message = "{Pipeline}/{Step} batch {BatchIndex}: entry {Key} is older than the step's CacheTtl; computing it again")]
+    public static partial void Stale(ILogger logger, string pipeline, string step, long batchIndex, string key);
+}

@@ -1,0 +1,90 @@
+using Flow.Batches;
+using Flow.Execution;
+using Flow.Serialization;
+using Microsoft.Extensions.Logging;
+
+namespace Flow.Caching;
+
+/// <summary>
+/// The caching decorator of one step. For each batch: key = (step signature hash, hash of the input
+/// batch's bytes); on a hit the cached output is replayed and the step is not called; on a miss the
+/// step runs and its output (an empty one too) is written back. A batch whose step threw is never
+/// written. A corrupt, foreign or stale entry is a logged miss, and the fresh result replaces it.
+/// </summary>
+internal sealed class CachingProcessor : IBatchProcessor
+{
+    private readonly StepProcessor _step;
+    private readonly StepCacheScope _scope;
+    private readonly string _stepName;
+    private readonly string _signature;
+    private readonly bool _lookups;
+    private readonly TimeSpan? _maxAge;
+    private readonly NodeStats _stats;
+    private readonly TimeSpan _previousAverage;
+
+    public CachingProcessor(StepProcessor step, StepCacheScope scope, string stepName, StepSignature signature, bool lookups, TimeSpan? maxAge, NodeStats stats, TimeSpan previousAverage)
+    {
+        _step = step;
+        _scope = scope;
+        _stepName = stepName;
+        _signature = signature.Hash;
+        _lookups = lookups;
+        _maxAge = maxAge;
+        _stats = stats;
+        _previousAverage = previousAverage;
+    }
+
+    public async ValueTask<Batch> ProcessAsync(Batch batch, CancellationToken cancellationToken)
+    {
+        // The input is hashed before the step runs: a step may change the records it is given.
+        var input = batch.Encoded ?? BatchSerializer.Serialize(batch.Records);
+        var key = new CacheKey(_signature, CacheHash.Of(input.Span));
+
+        if (_lookups && await TryReplayAsync(batch, key, cancellationToken).ConfigureAwait(false) is { } replayed)
+        {
+            _stats.AddHit();
+            _stats.AddSaved(_step.AverageComputeTime is { Ticks: > 0 } average ? average : _previousAverage);
+            CacheLog.Hit(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString());
+            return replayed;
+        }
+
+        var computed = await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+        var output = BatchSerializer.Serialize(computed.Records);
+        var entry = _scope.Codec.Encode(output, _scope.Time.GetUtcNow());
+        await _scope.Health.CallAsync((store, ct) => store.SetAsync(key, entry, _scope.Settings.TimeToLive, ct), cancellationToken).ConfigureAwait(false);
+        CacheLog.Miss(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString());
+        return computed.With(computed.Records, output);
+    }
+
+    private async Task<Batch?> TryReplayAsync(Batch batch, CacheKey key, CancellationToken cancellationToken)
+    {
+        var entry = await _scope.Health.CallAsync((store, ct) => store.GetAsync(key, ct), null, cancellationToken).ConfigureAwait(false);
+        if (entry is null)
+        {
+            return null;
+        }
+
+        if (!_scope.Codec.TryDecode(entry, out var payload, out var createdAt, out var error))
+        {
+            CacheLog.BadEntry(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString(), error ?? "unreadable");
+            return null;
+        }
+
+        if (_maxAge is { } maxAge && _scope.Time.GetUtcNow() - createdAt > maxAge)
+        {
+            CacheLog.Stale(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString());
+            return null;
+        }
+
+        try
+        {
+            return batch.With(BatchSerializer.Deserialize(payload), payload);
+        }
+        catch (FormatException ex)
+        {
+            // The checksum matched, so this is a writer bug or a format change: still a miss, never wrong output.
+            CacheLog.BadEntry(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString(), ex.Message);
+            return null;
+        }
+    }
+}

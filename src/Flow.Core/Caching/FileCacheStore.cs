@@ -1,0 +1,559 @@
+using System.Buffers.Binary;
+using System.IO.Enumeration;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace Flow.Caching;
+
+/// <summary>
+/// The embedded cache store: a folder of content-addressed files, safe for several processes on one
+/// machine at once.
+/// </summary>
+/// <remarks>
+/// <para>Layout: <c>{root}/entries/{signature}/{input[0..2]}/{input}</c> (one folder per step signature,
+/// so clearing a step deletes a folder; the two-character level keeps folders small) and
+/// <c>{root}/meta/{escaped name}</c>. An entry file is an 8-byte little-endian expiry (unix ms,
+/// <see cref="long.MaxValue"/> for never) followed by the value; a metadata file is the value alone.</para>
+/// <para>Writes go to <c>.tmp-{guid}</c> in the target's folder and are renamed over the target, so a
+/// reader in any process sees no file or a whole file. Files are never changed in place.</para>
+/// <para>LRU: a hit stamps the file's last access time explicitly (the mount's atime policy is not
+/// relied on) and garbage collection evicts the oldest stamps first.</para>
+/// <para>I/O is synchronous behind completed tasks, on purpose. Entries are tens of KB and almost
+/// always in the page cache; on Linux, "async" file I/O is the same syscalls run on a thread-pool
+/// thread, so <c>FileOptions.Asynchronous</c> would only add a hop and allocations to each call.
+/// <see cref="RandomAccess"/> on a <see cref="SafeFileHandle"/> keeps it to open, one read or one
+/// gathered write, and close, with no FileStream buffer.</para>
+/// </remarks>
+internal sealed class FileCacheStore : ICacheStore
+{
+    private const string TempPrefix = ".tmp-";
+    private const int ExpiryLength = 8;
+    private static readonly TimeSpan StaleTempAge = TimeSpan.FromHours(1);
+
+    private static readonly EnumerationOptions RecursiveAll = new()
+    {
+        RecurseSubdirectories = true,
+        IgnoreInaccessible = true,
+
+        // On Unix, names starting with '.' count as hidden, and the default skips hidden files: the temp files.
+        AttributesToSkip = 0,
+    };
+
+    private readonly string _root;
+    private readonly string _entriesRoot;
+    private readonly string _metaRoot;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a store over <paramref name="rootPath"/> (created on first write).</summary>
+    public FileCacheStore(string rootPath, TimeProvider? time = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(rootPath);
+        _root = Path.GetFullPath(rootPath);
+        _entriesRoot = Path.Combine(_root, "entries");
+        _metaRoot = Path.Combine(_root, "meta");
+        _time = time ?? TimeProvider.System;
+        Description = "File " + rootPath;
+    }
+
+    /// <inheritdoc />
+    public string Description { get; }
+
+    /// <summary>The full path of the store's folder.</summary>
+    public string RootPath => _root;
+
+    /// <inheritdoc />
+    public Task<byte[]?> GetAsync(CacheKey key, CancellationToken cancellationToken)
+    {
+        CacheStoreGuards.Key(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        var path = EntryPath(key);
+        var now = _time.GetUtcNow();
+        var handle = TryOpenRead(path);
+        if (handle is null)
+        {
+            return Task.FromResult<byte[]?>(null);
+        }
+
+        using (handle)
+        {
+            var length = RandomAccess.GetLength(handle);
+            Span<byte> header = stackalloc byte[ExpiryLength];
+
+            // A header torn by hand holds no value at all: a miss. (A torn value is returned as is; the
+            // entry codec's checksum is what tells it apart from a good one.)
+            if (length < ExpiryLength || length - ExpiryLength > Array.MaxLength || ReadFully(handle, header, 0) < ExpiryLength)
+            {
+                return Task.FromResult<byte[]?>(null);
+            }
+
+            // Expired files are left for garbage collection: deleting here could race with another
+            // process that just renamed a fresh entry into place.
+            if (BinaryPrimitives.ReadInt64LittleEndian(header) <= now.ToUnixTimeMilliseconds())
+            {
+                return Task.FromResult<byte[]?>(null);
+            }
+
+            var value = GC.AllocateUninitializedArray<byte>((int)(length - ExpiryLength));
+            var read = ReadFully(handle, value, ExpiryLength);
+            if (read < value.Length)
+            {
+                value = value.AsSpan(0, read).ToArray();
+            }
+
+            StampAccess(handle, now.UtcDateTime);
+            return Task.FromResult<byte[]?>(value);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task SetAsync(CacheKey key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken)
+    {
+        CacheStoreGuards.Key(key);
+        CacheStoreGuards.TimeToLive(timeToLive);
+        cancellationToken.ThrowIfCancellationRequested();
+        var now = _time.GetUtcNow();
+        var header = new byte[ExpiryLength];
+        BinaryPrimitives.WriteInt64LittleEndian(header, CacheStoreGuards.ExpiresAtMs(now, timeToLive));
+        var path = EntryPath(key);
+        WriteAtomically(Path.GetDirectoryName(path)!, path, [header, value], now.UtcDateTime);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<byte[]?> GetMetadataAsync(string name, CancellationToken cancellationToken)
+    {
+        CacheStoreGuards.MetadataName(name);
+        cancellationToken.ThrowIfCancellationRequested();
+        var handle = TryOpenRead(MetadataPath(name));
+        if (handle is null)
+        {
+            return Task.FromResult<byte[]?>(null);
+        }
+
+        using (handle)
+        {
+            var length = RandomAccess.GetLength(handle);
+            if (length > Array.MaxLength)
+            {
+                throw new IOException($"Metadata file '{name}' is too large ({length} bytes).");
+            }
+
+            var value = GC.AllocateUninitializedArray<byte>((int)length);
+            var read = ReadFully(handle, value, 0);
+            return Task.FromResult<byte[]?>(read == value.Length ? value : value.AsSpan(0, read).ToArray());
+        }
+    }
+
+    /// <inheritdoc />
+    public Task SetMetadataAsync(string name, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
+    {
+        CacheStoreGuards.MetadataName(name);
+        cancellationToken.ThrowIfCancellationRequested();
+        WriteAtomically(_metaRoot, MetadataPath(name), [value], accessTime: null);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Walks the folder; counts every entry file (expired ones too, until collected) and its value bytes.</remarks>
+    public Task<CacheStoreStats> GetStatsAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        long entries = 0;
+        long bytes = 0;
+        var signatures = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in EnumerateFiles(_entriesRoot))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (file.IsTemp)
+            {
+                continue;
+            }
+
+            entries++;
+            bytes += Math.Max(0, file.Length - ExpiryLength);
+            signatures.Add(SignatureOf(file.Path));
+        }
+
+        return Task.FromResult(new CacheStoreStats(entries, bytes, signatures.Count));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Deletes files one by one, then the folders left empty. Only <c>entries/</c> and <c>meta/</c> are
+    /// touched, never other files a user keeps under the root. Temp files younger than an hour are left
+    /// to their writers (another process may be about to rename one into place).
+    /// </remarks>
+    public Task<long> ClearAsync(IReadOnlyCollection<string>? signatures, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var nowUtc = _time.GetUtcNow().UtcDateTime;
+        long removed = 0;
+        if (signatures is null)
+        {
+            removed += DeleteAll(_entriesRoot, nowUtc, cancellationToken);
+            DeleteAll(_metaRoot, nowUtc, cancellationToken);
+            RemoveEmptyFolders(_entriesRoot, removeRoot: true);
+            RemoveEmptyFolders(_metaRoot, removeRoot: true);
+            return Task.FromResult(removed);
+        }
+
+        foreach (var signature in signatures)
+        {
+            CacheStoreGuards.Signature(signature);
+        }
+
+        foreach (var signature in signatures.Distinct(StringComparer.Ordinal))
+        {
+            var folder = Path.Combine(_entriesRoot, signature);
+            removed += DeleteAll(folder, nowUtc, cancellationToken);
+            RemoveEmptyFolders(folder, removeRoot: true);
+        }
+
+        return Task.FromResult(removed);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Also deletes temp files older than an hour (left by a writer that died) and files too short to
+    /// hold an expiry (counted as expired), then removes empty folders.
+    /// </remarks>
+    public Task<CacheGcResult> CollectGarbageAsync(long? maxBytes, CancellationToken cancellationToken)
+    {
+        if (maxBytes < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxBytes), maxBytes, "The size bound must not be negative.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var now = _time.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
+        long expired = 0;
+        long total = 0;
+        var live = new List<FileItem>();
+        foreach (var file in EnumerateFiles(_entriesRoot))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (file.IsTemp)
+            {
+                DeleteIfStale(file, now.UtcDateTime);
+                continue;
+            }
+
+            var expiresAtMs = ReadExpiry(file);
+            if (expiresAtMs is null)
+            {
+                continue;
+            }
+
+            if (expiresAtMs <= nowMs)
+            {
+                if (TryDelete(file.Path))
+                {
+                    expired++;
+                }
+
+                continue;
+            }
+
+            live.Add(file);
+            total += file.Length - ExpiryLength;
+        }
+
+        foreach (var file in EnumerateFiles(_metaRoot))
+        {
+            if (file.IsTemp)
+            {
+                DeleteIfStale(file, now.UtcDateTime);
+            }
+        }
+
+        long evicted = 0;
+        var remaining = (long)live.Count;
+        if (maxBytes is { } bound && total > bound)
+        {
+            // Ties (a frozen test clock, a coarse file system) fall back to the path, so the order is stable.
+            live.Sort(static (a, b) =>
+            {
+                var byAccess = a.LastAccessUtc.CompareTo(b.LastAccessUtc);
+                return byAccess != 0 ? byAccess : string.CompareOrdinal(a.Path, b.Path);
+            });
+            foreach (var file in live)
+            {
+                if (total <= bound)
+                {
+                    break;
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                TryDelete(file.Path);
+                evicted++;
+                remaining--;
+                total -= file.Length - ExpiryLength;
+            }
+        }
+
+        RemoveEmptyFolders(_entriesRoot, removeRoot: false);
+        return Task.FromResult(new CacheGcResult(expired, evicted, remaining, total));
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private string EntryPath(CacheKey key) => Path.Combine(_entriesRoot, key.Signature, key.Input[..2], key.Input);
+
+    private string MetadataPath(string name) => Path.Combine(_metaRoot, EscapeFileName(name));
+
+    private string SignatureOf(string entryPath)
+    {
+        // entries/{signature}/{xx}/{input}
+        var relative = Path.GetRelativePath(_entriesRoot, entryPath);
+        var separator = relative.IndexOf(Path.DirectorySeparatorChar);
+        return separator < 0 ? relative : relative[..separator];
+    }
+
+    /// <summary>
+    /// Maps a metadata name to a portable file name: ASCII letters, digits, '-', '_' and inner '.' are
+    /// kept; every other UTF-8 byte becomes <c>%XX</c>. The mapping is one-to-one and never yields a
+    /// name starting with '.', so it cannot collide with a temp file.
+    /// </summary>
+    internal static string EscapeFileName(string name)
+    {
+        var bytes = Encoding.UTF8.GetBytes(name);
+        var builder = new StringBuilder(bytes.Length);
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            var b = bytes[i];
+            var keep = b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9')
+                or (byte)'-' or (byte)'_' || (b == (byte)'.' && i > 0);
+            if (keep)
+            {
+                builder.Append((char)b);
+            }
+            else
+            {
+                builder.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    private static SafeFileHandle? TryOpenRead(string path)
+    {
+        try
+        {
+            // Share delete and write, so another process can rename over or delete the file while we
+            // read it (Windows refuses both otherwise; Unix ignores sharing).
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static int ReadFully(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var read = RandomAccess.Read(handle, buffer[total..], offset + total);
+            if (read == 0)
+            {
+                break;
+            }
+
+            total += read;
+        }
+
+        return total;
+    }
+
+    private static void StampAccess(SafeFileHandle handle, DateTime accessUtc)
+    {
+        try
+        {
+            File.SetLastAccessTimeUtc(handle, accessUtc);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // LRU order is a hint; a file we may read but not stamp (another user's) still serves the hit.
+        }
+    }
+
+    private static void WriteAtomically(string folder, string finalPath, IReadOnlyList<ReadOnlyMemory<byte>> parts, DateTime? accessTime)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            // Idempotent and safe when several processes create the same folder at once.
+            Directory.CreateDirectory(folder);
+            var temp = Path.Combine(folder, TempPrefix + Guid.NewGuid().ToString("N"));
+            try
+            {
+                using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    // One gathered write, no user-space buffer to flush. No fsync: a process killed after
+                    // this point leaves the data in the OS cache, and after a power loss a torn entry
+                    // fails the codec's checksum and is a miss. A cache does not need to pay for durability.
+                    RandomAccess.Write(handle, parts, 0);
+                    if (accessTime is { } stamp)
+                    {
+                        // New entries start as most recently used by the store's clock, not the wall clock,
+                        // so hits and writes order consistently.
+                        StampAccess(handle, stamp);
+                    }
+                }
+
+                File.Move(temp, finalPath, overwrite: true);
+                return;
+            }
+            catch (DirectoryNotFoundException) when (attempt < 5)
+            {
+                // Garbage collection in another process removed the folder while it was empty: recreate it.
+                TryDelete(temp);
+            }
+            catch
+            {
+                TryDelete(temp);
+                throw;
+            }
+        }
+    }
+
+    private long? ReadExpiry(FileItem file)
+    {
+        var handle = TryOpenRead(file.Path);
+        if (handle is null)
+        {
+            return null;
+        }
+
+        using (handle)
+        {
+            Span<byte> header = stackalloc byte[ExpiryLength];
+            var read = ReadFully(handle, header, 0);
+
+            // Reading may have moved the access time (relatime updates it once after every explicit
+            // stamp): put back the stamp the walk saw, so a collection does not reset the LRU order.
+            StampAccess(handle, file.LastAccessUtc);
+
+            // Too short to hold an expiry: nothing can ever be served from it.
+            return read < ExpiryLength ? long.MinValue : BinaryPrimitives.ReadInt64LittleEndian(header);
+        }
+    }
+
+    private static void DeleteIfStale(FileItem file, DateTime nowUtc)
+    {
+        if (nowUtc - file.LastWriteUtc > StaleTempAge)
+        {
+            TryDelete(file.Path);
+        }
+    }
+
+    private static long DeleteAll(string folder, DateTime nowUtc, CancellationToken cancellationToken)
+    {
+        long removed = 0;
+        foreach (var file in EnumerateFiles(folder))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (file.IsTemp)
+            {
+                DeleteIfStale(file, nowUtc);
+            }
+            else if (TryDelete(file.Path))
+            {
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    private static bool TryDelete(string path)
+    {
+        try
+        {
+            if (!File.Exists(path))
+            {
+                return false;
+            }
+
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception ex) when (ex is DirectoryNotFoundException or FileNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private static void RemoveEmptyFolders(string root, bool removeRoot)
+    {
+        List<string> folders;
+        try
+        {
+            folders = Directory.Exists(root) ? [.. Directory.EnumerateDirectories(root, "*", RecursiveAll)] : [];
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return;
+        }
+
+        // Deepest first, so a parent is empty by the time its turn comes.
+        folders.Sort(static (a, b) => b.Length.CompareTo(a.Length));
+        if (removeRoot)
+        {
+            folders.Add(root);
+        }
+
+        foreach (var folder in folders)
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: false);
+            }
+            catch (IOException)
+            {
+                // Not empty (a writer got there first) or already gone: both fine.
+            }
+        }
+    }
+
+    private static IEnumerable<FileItem> EnumerateFiles(string root)
+    {
+        if (!Directory.Exists(root))
+        {
+            return [];
+        }
+
+        try
+        {
+            return ToList(new FileSystemEnumerable<FileItem>(
+                root,
+                static (ref FileSystemEntry entry) => new FileItem(
+                    entry.ToFullPath(),
+                    entry.FileName.StartsWith(TempPrefix, StringComparison.Ordinal),
+                    entry.Length,
+                    entry.LastAccessTimeUtc.UtcDateTime,
+                    entry.LastWriteTimeUtc.UtcDateTime),
+                RecursiveAll)
+            {
+                ShouldIncludePredicate = static (ref FileSystemEntry entry) => !entry.IsDirectory,
+            });
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The root went away between the check and the walk (a clear in another process).
+            return [];
+        }
+    }
+
+    // Materialized so a walk is finished (and its directory handles closed) before anything is deleted.
+    private static List<FileItem> ToList(IEnumerable<FileItem> items) => [.. items];
+
+    private readonly record struct FileItem(string Path, bool IsTemp, long Length, DateTime LastAccessUtc, DateTime LastWriteUtc);
+}

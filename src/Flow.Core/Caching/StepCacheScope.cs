@@ -1,0 +1,12 @@
+using Microsoft.Extensions.Logging;
+
+namespace Flow.Caching;
+
+/// <summary>What every caching decorator of one pipeline run shares: the store (behind its health guard), the codec, the settings.</summary>
+internal sealed record StepCacheScope(
+    string Pipeline,
+    CacheStoreHealth Health,
+    CacheEntryCodec Codec,
+    CacheSettings Settings,
+    TimeProvider Time,
+    ILogger Logger);

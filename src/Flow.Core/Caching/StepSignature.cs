@@ -1,0 +1,59 @@
+using System.Buffers;
+using System.Text.Json;
+using Flow.Parameters;
+using Flow.Pipelines;
+using Flow.Serialization;
+
+namespace Flow.Caching;
+
+/// <summary>
+/// What a step's output depends on besides its input: its type, declared version, canonical
+/// parameters and the batch serializer's format version. Nothing else (not parallelism, retries,
+/// cache flags or node names), so changing those keeps the cache.
+/// </summary>
+internal sealed class StepSignature
+{
+    private StepSignature(string type, string? version, ParamNode parameters, int format)
+    {
+        Type = type;
+        Version = version;
+        Parameters = parameters;
+        Format = format;
+        Json = ToJson();
+        Hash = CacheHash.Of(System.Text.Encoding.UTF8.GetBytes(Json));
+    }
+
+    public string Type { get; }
+
+    public string? Version { get; }
+
+    public ParamNode Parameters { get; }
+
+    public int Format { get; }
+
+    /// <summary>The canonical JSON document that is hashed.</summary>
+    public string Json { get; }
+
+    /// <summary>Lowercase hex hash of <see cref="Json"/>: the first half of every cache key of this step.</summary>
+    public string Hash { get; }
+
+    public static StepSignature For(PlannedNode node) =>
+        new(node.CanonicalType, node.Definition.Version, node.Definition.Params, BatchSerializer.FormatVersion);
+
+    private string ToJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("format", Format);
+            writer.WritePropertyName("params");
+            Parameters.WriteCanonical(writer);
+            writer.WriteString("type", Type);
+            writer.WriteString("version", Version);
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}
