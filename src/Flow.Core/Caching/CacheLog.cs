@@ -21,4 +21,7 @@ internal static partial class CacheLog
 
     [LoggerMessage(EventId = 205, Level = LogLevel.Debug, Message = "{Pipeline}/{Step} batch {BatchIndex}: entry {Key} is older than the step's CacheTtl; computing it again")]
     public static partial void Stale(ILogger logger, string pipeline, string step, long batchIndex, string key);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "{Pipeline}/{Step} batch {BatchIndex} cannot be cached ({Reason}); it runs without the cache")]
+    public static partial void Uncacheable(ILogger logger, string pipeline, string step, long batchIndex, string reason);
 }

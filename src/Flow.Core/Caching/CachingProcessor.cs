@@ -37,7 +37,11 @@ internal sealed class CachingProcessor : IBatchProcessor
     public async ValueTask<Batch> ProcessAsync(Batch batch, CancellationToken cancellationToken)
     {
         // The input is hashed before the step runs: a step may change the records it is given.
-        var input = batch.Encoded ?? BatchSerializer.Serialize(batch.Records);
+        if (TrySerialize(batch, batch.Records) is not { } input)
+        {
+            return await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+
         var key = new CacheKey(_signature, CacheHash.Of(input.Span));
 
         if (_lookups && await TryReplayAsync(batch, key, cancellationToken).ConfigureAwait(false) is { } replayed)
@@ -49,11 +53,37 @@ internal sealed class CachingProcessor : IBatchProcessor
         }
 
         var computed = await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
-        var output = BatchSerializer.Serialize(computed.Records);
-        var entry = _scope.Codec.Encode(output, _scope.Time.GetUtcNow());
+        if (TrySerialize(batch, computed.Records) is not { } output)
+        {
+            return computed;
+        }
+
+        var entry = _scope.Codec.Encode(output.Span, _scope.Time.GetUtcNow());
         await _scope.Health.CallAsync((store, ct) => store.SetAsync(key, entry, _scope.Settings.TimeToLive, ct), cancellationToken).ConfigureAwait(false);
         CacheLog.Miss(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString());
         return computed.With(computed.Records, output);
+    }
+
+    /// <summary>
+    /// The records' bytes, or null for records the format cannot hold (a string with a lone UTF-16
+    /// surrogate, nesting deeper than 64): such a batch runs uncached rather than be altered.
+    /// </summary>
+    private ReadOnlyMemory<byte>? TrySerialize(Batch batch, IReadOnlyList<Record> records)
+    {
+        if (ReferenceEquals(records, batch.Records) && batch.Encoded is { } known)
+        {
+            return known;
+        }
+
+        try
+        {
+            return BatchSerializer.Serialize(records);
+        }
+        catch (ArgumentException ex)
+        {
+            CacheLog.Uncacheable(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, ex.Message);
+            return null;
+        }
     }
 
     private async Task<Batch?> TryReplayAsync(Batch batch, CacheKey key, CancellationToken cancellationToken)

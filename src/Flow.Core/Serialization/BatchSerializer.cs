@@ -453,15 +453,20 @@ internal static class BatchSerializer
     /// </summary>
     private ref struct Reader
     {
+        private const int ShortStringMaxLength = 16;
+        private const int ShortStringSlots = 256;
+
         private readonly ReadOnlySpan<byte> _data;
         private int _position;
         private string[] _names;
+        private string?[]? _shortStrings;
 
         public Reader(ReadOnlySpan<byte> data)
         {
             _data = data;
             _position = 0;
             _names = [];
+            _shortStrings = null;
         }
 
         private readonly int Remaining => _data.Length - _position;
@@ -560,7 +565,7 @@ internal static class BatchSerializer
                     _position += 8;
                     return BitConverter.Int64BitsToDouble(bits);
                 case TagString:
-                    return ReadUtf8("string");
+                    return ReadStringValue();
                 case TagRecord:
                     if (depth >= MaxDepth)
                     {
@@ -589,6 +594,53 @@ internal static class BatchSerializer
                 default:
                     throw Malformed($"unknown value tag 0x{tag:x2} at offset {_position - 1}");
             }
+        }
+
+        /// <summary>
+        /// Reads a string value. Short ASCII values (codes, flags, categories) repeat across the records
+        /// of a batch: a small per-batch table hands out one instance per distinct value, which saves an
+        /// allocation and a transcoding per repeat. A hash collision only replaces the slot.
+        /// </summary>
+        private string ReadStringValue()
+        {
+            var start = _position;
+            var length = ReadVarint32("string length");
+            if (length > Remaining)
+            {
+                throw Truncated();
+            }
+
+            var bytes = _data.Slice(_position, length);
+            if (length is 0 or > ShortStringMaxLength || !Ascii.IsValid(bytes))
+            {
+                _position = start;
+                return ReadUtf8("string");
+            }
+
+            _position += length;
+            var cache = _shortStrings ??= new string?[ShortStringSlots];
+            var slot = ShortStringSlot(bytes);
+            var cached = cache[slot];
+            if (cached is not null && Ascii.Equals(bytes, cached))
+            {
+                return cached;
+            }
+
+            var value = Encoding.ASCII.GetString(bytes);
+            cache[slot] = value;
+            return value;
+        }
+
+        private static int ShortStringSlot(ReadOnlySpan<byte> bytes)
+        {
+            // FNV-1a over at most ShortStringMaxLength bytes.
+            var hash = 2166136261u;
+            foreach (var b in bytes)
+            {
+                hash = (hash ^ b) * 16777619u;
+            }
+
+            return (int)((hash ^ (hash >> 15)) & (ShortStringSlots - 1));
         }
 
         private string ReadUtf8(string what)
