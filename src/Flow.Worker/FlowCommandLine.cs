@@ -33,9 +33,10 @@ internal static class FlowCommandLine
         {
             host = BuildHost(command);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or NotSupportedException or FormatException or InvalidDataException or InvalidOperationException)
+        catch (Exception ex) when (ex is FileNotFoundException or NotSupportedException or FormatException or InvalidDataException or InvalidOperationException or InvalidCastException)
         {
-            await Console.Error.WriteLineAsync($"flow: configuration error: {ex.Message}").ConfigureAwait(false);
+            var detail = ex.InnerException is { } inner && inner.Message != ex.Message ? $" ({inner.GetBaseException().Message})" : string.Empty;
+            await Console.Error.WriteLineAsync($"flow: configuration error: {ex.Message}{detail}").ConfigureAwait(false);
             return FlowExitCode.ConfigurationError;
         }
 

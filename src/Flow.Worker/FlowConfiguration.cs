@@ -30,12 +30,17 @@ internal static class FlowConfiguration
                 throw new FileNotFoundException($"--config: file '{configFile}' does not exist", path);
             }
 
-            if (!path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            switch (Path.GetExtension(path).ToLowerInvariant())
             {
-                throw new NotSupportedException($"--config: '{configFile}' is not a .json file (only JSON configuration files are supported)");
+                case ".json":
+                    builder.AddJsonFile(path, optional: false, reloadOnChange: false);
+                    break;
+                case ".yaml" or ".yml":
+                    builder.AddInMemoryCollection(YamlConfigurationFile.Read(path));
+                    break;
+                default:
+                    throw new NotSupportedException($"--config: '{configFile}' is neither JSON (.json) nor YAML (.yaml, .yml)");
             }
-
-            builder.AddJsonFile(path, optional: false, reloadOnChange: false);
         }
 
         builder.AddEnvironmentVariables();
