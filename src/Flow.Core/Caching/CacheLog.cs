@@ -13,10 +13,10 @@ internal static partial class CacheLog
     [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "{Pipeline}/{Step} batch {BatchIndex}: cache entry {Key} is unusable ({Reason}); computing it again")]
     public static partial void BadEntry(ILogger logger, string pipeline, string step, long batchIndex, string key, string reason);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Cache store {Store} failed ({Reason}); running without the cache until it answers again. Further failures are counted, not logged")]
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Cache store {Store} failed ({Reason}); batches run without the cache while it fails. Further failures are counted, not logged")]
     public static partial void StoreFailed(ILogger logger, string store, string reason);
 
-    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Cache store {Store} answers again after {Failures} failed call(s)")]
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Cache store {Store} answers again after {Failures} failed call(s); caching resumes")]
     public static partial void StoreRecovered(ILogger logger, string store, long failures);
 
     [LoggerMessage(EventId = 205, Level = LogLevel.Debug, Message = "{Pipeline}/{Step} batch {BatchIndex}: entry {Key} is older than the step's CacheTtl; computing it again")]
@@ -24,4 +24,7 @@ internal static partial class CacheLog
 
     [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "{Pipeline}/{Step} batch {BatchIndex} cannot be cached ({Reason}); it runs without the cache")]
     public static partial void Uncacheable(ILogger logger, string pipeline, string step, long batchIndex, string reason);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: {Failures} cache store call(s) to {Store} failed in this run; the output is complete, those batches ran without the cache")]
+    public static partial void StoreFailures(ILogger logger, string pipeline, string store, long failures);
 }

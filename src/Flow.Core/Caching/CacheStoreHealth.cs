@@ -3,9 +3,10 @@ using Microsoft.Extensions.Logging;
 namespace Flow.Caching;
 
 /// <summary>
-/// Degrades a failing store to "no cache": the first failure is logged as a warning, later ones are
-/// counted, and a success after failures is logged once, so an outage does not flood the log.
-/// With <see cref="CacheSettings.Required"/> a failure is rethrown and fails the run instead.
+/// Degrades a failing store to "no cache" for one run: the first failure is logged as a warning,
+/// the first success after it once as a recovery, and every failure is counted (and reported at
+/// the end of the run), so neither an outage nor a store that half works (reads fine, writes fail)
+/// floods the log. With <see cref="CacheSettings.Required"/> a failure fails the run instead.
 /// </summary>
 internal sealed class CacheStoreHealth
 {
@@ -13,7 +14,8 @@ internal sealed class CacheStoreHealth
     private readonly ILogger _logger;
     private readonly bool _required;
     private long _failures;
-    private int _failing;
+    private int _warned;
+    private int _recoveryLogged;
 
     public CacheStoreHealth(ICacheStore store, ILogger logger, bool required)
     {
@@ -31,7 +33,7 @@ internal sealed class CacheStoreHealth
         try
         {
             var result = await call(_store, cancellationToken).ConfigureAwait(false);
-            if (Interlocked.Exchange(ref _failing, 0) == 1)
+            if (Volatile.Read(ref _warned) == 1 && Interlocked.Exchange(ref _recoveryLogged, 1) == 0)
             {
                 CacheLog.StoreRecovered(_logger, _store.Description, Failures);
             }
@@ -46,7 +48,7 @@ internal sealed class CacheStoreHealth
                 throw new InvalidOperationException($"the cache store {_store.Description} failed and Flow:Cache:Required is true: {ex.Message}", ex);
             }
 
-            if (Interlocked.Exchange(ref _failing, 1) == 0)
+            if (Interlocked.Exchange(ref _warned, 1) == 0)
             {
                 CacheLog.StoreFailed(_logger, _store.Description, ex.GetBaseException().Message);
             }
@@ -61,4 +63,13 @@ internal sealed class CacheStoreHealth
             await call(store, ct).ConfigureAwait(false);
             return true;
         }, false, cancellationToken);
+
+    /// <summary>Logs how many store calls failed in the run, if any did.</summary>
+    public void ReportFailures(string pipeline)
+    {
+        if (Failures > 0)
+        {
+            CacheLog.StoreFailures(_logger, pipeline, _store.Description, Failures);
+        }
+    }
 }

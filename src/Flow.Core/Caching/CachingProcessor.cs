@@ -37,7 +37,7 @@ internal sealed class CachingProcessor : IBatchProcessor
     public async ValueTask<Batch> ProcessAsync(Batch batch, CancellationToken cancellationToken)
     {
         // The input is hashed before the step runs: a step may change the records it is given.
-        if (TrySerialize(batch, batch.Records) is not { } input)
+        if ((batch.Encoded ?? TrySerialize(batch, batch.Records)) is not { } input)
         {
             return await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
         }
@@ -68,13 +68,12 @@ internal sealed class CachingProcessor : IBatchProcessor
     /// The records' bytes, or null for records the format cannot hold (a string with a lone UTF-16
     /// surrogate, nesting deeper than 64): such a batch runs uncached rather than be altered.
     /// </summary>
+    /// <remarks>
+    /// Output is always serialized afresh: a step may return its input list with the records
+    /// changed in place, so the input's bytes say nothing about it.
+    /// </remarks>
     private ReadOnlyMemory<byte>? TrySerialize(Batch batch, IReadOnlyList<Record> records)
     {
-        if (ReferenceEquals(records, batch.Records) && batch.Encoded is { } known)
-        {
-            return known;
-        }
-
         try
         {
             return BatchSerializer.Serialize(records);

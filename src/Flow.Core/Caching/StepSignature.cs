@@ -8,12 +8,12 @@ namespace Flow.Caching;
 
 /// <summary>
 /// What a step's output depends on besides its input: its type, declared version, canonical
-/// parameters and the batch serializer's format version. Nothing else (not parallelism, retries,
+/// parameters (typed values in normal form, text as written) and the batch serializer's format version. Nothing else (not parallelism, retries,
 /// cache flags or node names), so changing those keeps the cache.
 /// </summary>
 internal sealed class StepSignature
 {
-    private StepSignature(string type, string? version, ParamNode parameters, int format)
+    private StepSignature(string type, string? version, NodeParameters parameters, int format)
     {
         Type = type;
         Version = version;
@@ -27,7 +27,7 @@ internal sealed class StepSignature
 
     public string? Version { get; }
 
-    public ParamNode Parameters { get; }
+    public NodeParameters Parameters { get; }
 
     public int Format { get; }
 
@@ -38,7 +38,7 @@ internal sealed class StepSignature
     public string Hash { get; }
 
     public static StepSignature For(PlannedNode node) =>
-        new(node.CanonicalType, node.Definition.Version, node.Definition.Params, BatchSerializer.FormatVersion);
+        new(node.CanonicalType, node.Definition.Version, node.Parameters, BatchSerializer.FormatVersion);
 
     private string ToJson()
     {
@@ -48,7 +48,7 @@ internal sealed class StepSignature
             writer.WriteStartObject();
             writer.WriteNumber("format", Format);
             writer.WritePropertyName("params");
-            Parameters.WriteCanonical(writer);
+            Parameters.Root.WriteCanonical(writer, Parameters.TypedValues);
             writer.WriteString("type", Type);
             writer.WriteString("version", Version);
             writer.WriteEndObject();

@@ -25,6 +25,14 @@ public sealed class NodeParameters
 
     internal ParamNode Root { get; }
 
+    /// <summary>
+    /// The normal form (JSON) of every parameter read as a typed value, by name: what the cache
+    /// signature uses instead of the text, so that only formatting the step cannot see is ignored.
+    /// </summary>
+    internal IReadOnlyDictionary<string, string> TypedValues => _typed;
+
+    private readonly Dictionary<string, string> _typed = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Configuration path of one parameter.</summary>
     public string PathOf(string name) => ConfigPath + ":" + name;
 
@@ -83,7 +91,24 @@ public sealed class NodeParameters
             throw Error(name, $"{value} is out of range [{min}, {max}]");
         }
 
-        return value;
+        return Typed(name, value, value.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A number parameter (<c>0.5</c>, <c>1e-3</c>).</summary>
+    public double GetDouble(string name, double defaultValue)
+    {
+        var text = GetString(name);
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+        {
+            throw Error(name, $"'{text}' is not a number");
+        }
+
+        return Typed(name, value, value.ToString("R", CultureInfo.InvariantCulture));
     }
 
     /// <summary>An integer parameter within [<paramref name="min"/>, <paramref name="max"/>].</summary>
@@ -99,7 +124,9 @@ public sealed class NodeParameters
             return defaultValue;
         }
 
-        return bool.TryParse(text, out var value) ? value : throw Error(name, $"'{text}' is not true or false");
+        return bool.TryParse(text, out var value)
+            ? Typed(name, value, value ? "true" : "false")
+            : throw Error(name, $"'{text}' is not true or false");
     }
 
     /// <summary>A duration parameter (<c>00:00:00.001</c> or <c>1ms</c>), or null when absent.</summary>
@@ -111,7 +138,9 @@ public sealed class NodeParameters
             return null;
         }
 
-        return Duration.TryParse(text, out var value) ? value : throw Error(name, $"'{text}' is not {Duration.Describe}");
+        return Duration.TryParse(text, out var value)
+            ? Typed(name, value, value.Ticks.ToString(CultureInfo.InvariantCulture))
+            : throw Error(name, $"'{text}' is not {Duration.Describe}");
     }
 
     /// <summary>A list parameter (<c>["a", "b"]</c>); a single value counts as a list of one.</summary>
@@ -166,6 +195,18 @@ public sealed class NodeParameters
 
     /// <summary>Resolves a path against <see cref="BaseDirectory"/>.</summary>
     public string ResolvePath(string path) => Path.GetFullPath(path, BaseDirectory);
+
+    private T Typed<T>(string name, T value, string normalForm)
+    {
+        // Keyed by the name as written in the parameters, which is how the canonical writer walks them.
+        var key = Root.Children.FirstOrDefault(c => string.Equals(c.Key, name, StringComparison.OrdinalIgnoreCase)).Key ?? name;
+        lock (_typed)
+        {
+            _typed[key] = normalForm;
+        }
+
+        return value;
+    }
 
     /// <summary>An exception for a bad value of parameter <paramref name="name"/>.</summary>
     public FlowConfigurationException Error(string name, string message) => new(PathOf(name), message);

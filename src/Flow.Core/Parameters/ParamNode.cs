@@ -110,8 +110,9 @@ internal sealed class ParamNode
             case Enum e:
                 return Leaf(e.ToString());
             case IDictionary dictionary:
-                return Section(dictionary.Cast<DictionaryEntry>()
-                    .Select(e => new KeyValuePair<string, ParamNode>(Convert.ToString(e.Key, CultureInfo.InvariantCulture)!, FromObject(e.Value))));
+                // Through Keys: enumerating a generic Dictionary as IEnumerable yields KeyValuePairs, not DictionaryEntry.
+                return Section(dictionary.Keys.Cast<object>()
+                    .Select(k => new KeyValuePair<string, ParamNode>(Convert.ToString(k, CultureInfo.InvariantCulture)!, FromObject(dictionary[k]))));
             case IEnumerable<KeyValuePair<string, object?>> pairs:
                 return Section(pairs.Select(p => new KeyValuePair<string, ParamNode>(p.Key, FromObject(p.Value))));
             case IEnumerable sequence:
@@ -125,24 +126,39 @@ internal sealed class ParamNode
     }
 
     /// <summary>
-    /// Canonical JSON of the tree: keys sorted (ordinal, case-insensitive first), lists as arrays,
-    /// numbers in one normal form (so <c>1</c>, <c>1.0</c> and <c>1e0</c> agree), booleans in lower case.
-    /// Two trees that mean the same give the same bytes: this is what a step's cache signature hashes.
+    /// Canonical JSON of the tree: keys sorted (ordinal, case-insensitive first), lists as arrays.
+    /// A leaf the step read as a typed value (a number, a boolean, a duration) is written in that
+    /// type's one normal form from <paramref name="typed"/>, so <c>1</c> and <c>1.0</c>, or
+    /// <c>1ms</c> and <c>00:00:00.001</c>, give the same bytes; every other leaf is its text as
+    /// written, so text that merely looks numeric ("1" against "1.0" as a field name) never collides.
     /// </summary>
-    public void WriteCanonical(Utf8JsonWriter writer)
+    public void WriteCanonical(Utf8JsonWriter writer, IReadOnlyDictionary<string, string> typed, string path = "")
     {
         if (IsLeaf)
         {
-            WriteCanonicalLeaf(writer, Value);
+            if (typed.TryGetValue(path, out var normal))
+            {
+                writer.WriteRawValue(normal, skipInputValidation: true);
+            }
+            else if (Value is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                writer.WriteStringValue(Value);
+            }
+
             return;
         }
 
         if (IsList)
         {
             writer.WriteStartArray();
+            var i = 0;
             foreach (var item in Items())
             {
-                item.WriteCanonical(writer);
+                item.WriteCanonical(writer, typed, Join(path, i++.ToString(CultureInfo.InvariantCulture)));
             }
 
             writer.WriteEndArray();
@@ -155,73 +171,11 @@ internal sealed class ParamNode
                      .ThenBy(c => c.Key, StringComparer.Ordinal))
         {
             writer.WritePropertyName(key);
-            child.WriteCanonical(writer);
+            child.WriteCanonical(writer, typed, Join(path, key));
         }
 
         writer.WriteEndObject();
     }
 
-    public string ToCanonicalJson()
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            WriteCanonical(writer);
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    /// <summary>Flattens the tree to <c>path = canonical value</c> pairs, for explaining what changed.</summary>
-    public IEnumerable<KeyValuePair<string, string>> Flatten(string prefix = "")
-    {
-        if (IsLeaf)
-        {
-            yield return new KeyValuePair<string, string>(prefix, CanonicalLeaf(Value));
-            yield break;
-        }
-
-        foreach (var (key, child) in Children)
-        {
-            foreach (var pair in child.Flatten(prefix.Length == 0 ? key : prefix + ":" + key))
-            {
-                yield return pair;
-            }
-        }
-    }
-
-    private static void WriteCanonicalLeaf(Utf8JsonWriter writer, string? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNullValue();
-        }
-        else if (Serialization.NumberText.IsJsonNumber(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
-        {
-            writer.WriteRawValue(d.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true);
-        }
-        else if (string.Equals(value, "true", StringComparison.OrdinalIgnoreCase))
-        {
-            writer.WriteBooleanValue(true);
-        }
-        else if (string.Equals(value, "false", StringComparison.OrdinalIgnoreCase))
-        {
-            writer.WriteBooleanValue(false);
-        }
-        else
-        {
-            writer.WriteStringValue(value);
-        }
-    }
-
-    private static string CanonicalLeaf(string? value)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            WriteCanonicalLeaf(writer, value);
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    private static string Join(string path, string key) => path.Length == 0 ? key : path + ":" + key;
 }

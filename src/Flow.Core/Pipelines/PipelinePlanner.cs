@@ -63,10 +63,11 @@ internal sealed class PipelinePlanner
                 continue;
             }
 
-            var (instance, canonicalType) = Build(definition, node, errors);
+            var parameters = new NodeParameters(node.Params, node.ConfigPath + ":Params", _baseDirectory);
+            var (instance, canonicalType) = Build(definition, node, parameters, errors);
             if (instance is not null)
             {
-                built[node.Name] = new PlannedNode(node, instance, canonicalType);
+                built[node.Name] = new PlannedNode(node, instance, canonicalType, parameters);
             }
         }
 
@@ -88,7 +89,7 @@ internal sealed class PipelinePlanner
         return new PipelinePlan(definition, order.Select(n => built[n.Name]).ToList());
     }
 
-    private (object? Instance, string CanonicalType) Build(PipelineDefinition pipeline, NodeDefinition node, List<ConfigurationError> errors)
+    private (object? Instance, string CanonicalType) Build(PipelineDefinition pipeline, NodeDefinition node, NodeParameters parameters, List<ConfigurationError> errors)
     {
         if (node.Instance is not null)
         {
@@ -106,7 +107,6 @@ internal sealed class PipelinePlanner
             return (null, node.Type);
         }
 
-        var parameters = new NodeParameters(node.Params, node.ConfigPath + ":Params", _baseDirectory);
         try
         {
             return (factory!(new NodeContext(pipeline.Name, node.Name, parameters, _services, _loggerFactory)), canonicalType);

@@ -3,12 +3,16 @@ namespace Flow.Pipelines;
 /// <summary>A validated node with its built instance and resolved edges.</summary>
 internal sealed class PlannedNode
 {
-    public PlannedNode(NodeDefinition definition, object instance, string canonicalType)
+    public PlannedNode(NodeDefinition definition, object instance, string canonicalType, Parameters.NodeParameters parameters)
     {
         Definition = definition;
         Instance = instance;
         CanonicalType = canonicalType;
+        Parameters = parameters;
     }
+
+    /// <summary>The parameters the node was built from, with the typed values it read (for its cache signature).</summary>
+    public Parameters.NodeParameters Parameters { get; }
 
     /// <summary>The type as it enters the cache signature: the alias of a built-in or <c>Namespace.Type, Assembly</c>.</summary>
     public string CanonicalType { get; }

@@ -84,6 +84,8 @@ internal sealed class StepCache : IStepDecorator
             {
                 await _scope.Health.CallAsync(async (store, ct) => await store.CollectGarbageAsync(maxBytes, ct).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
             }
+
+            _scope.Health.ReportFailures(_plan.Name);
         }
     }
 }
