@@ -286,9 +286,10 @@ internal sealed class PipelineRun
         {
             // Copies are made before the original is handed over: a consumer owns what it gets and may change it.
             var item = i == consumers.Count - 1 ? batch : batch.Clone();
-            if (!await _ports[(node.Name, consumers[i].Name)].SendAsync(item, Abort).ConfigureAwait(false))
+            var port = _ports[(node.Name, consumers[i].Name)];
+            if (!await port.SendAsync(item, Abort).ConfigureAwait(false))
             {
-                Abort.ThrowIfCancellationRequested();
+                await AwaitDeclinedAsync(port).ConfigureAwait(false);
                 throw new InvalidOperationException($"'{consumers[i].Name}' stopped accepting batches from '{node.Name}'");
             }
         }
@@ -311,7 +312,7 @@ internal sealed class PipelineRun
                 var batch = await active[i].ReceiveAsync(Abort).ConfigureAwait(false);
                 if (!await target.SendAsync(batch, Abort).ConfigureAwait(false))
                 {
-                    Abort.ThrowIfCancellationRequested();
+                    await AwaitDeclinedAsync(target).ConfigureAwait(false);
                     throw new InvalidOperationException("a merged node stopped accepting batches");
                 }
             }
@@ -320,6 +321,22 @@ internal sealed class PipelineRun
         // An input that ended because the run aborted must not look like a clean end.
         Abort.ThrowIfCancellationRequested();
         target.Complete();
+    }
+
+    /// <summary>
+    /// A block that faulted declines at once but reports the fault through its Completion a moment
+    /// later. Wait for that (or the abort) and report the block's own fault first, so the run's error
+    /// is the cause (the step, its batch, its first record) and not this refusal; then end as aborted.
+    /// </summary>
+    private async Task AwaitDeclinedAsync(ITargetBlock<Batch> target)
+    {
+        await Task.WhenAny(target.Completion, Task.Delay(Timeout.Infinite, Abort)).ConfigureAwait(false);
+        if (target.Completion.IsFaulted)
+        {
+            Fail(target.Completion.Exception!);
+        }
+
+        Abort.ThrowIfCancellationRequested();
     }
 
     private void CompleteConsumers(PlannedNode node)

@@ -94,7 +94,10 @@ internal static class NumberText
                 return l;
             }
 
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
+            // Codes such as the airports "0E0" and "0E8" fit the grammar with an exponent: a cell in
+            // exponent form is a number only when that is how the number itself is written ("1E-07").
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)
+                && (text.AsSpan().IndexOfAny('e', 'E') < 0 || Format(d) == text))
             {
                 return d;
             }

@@ -115,7 +115,8 @@ internal static class RecordJson
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.String => element.GetString(),
-        JsonValueKind.Number => element.TryGetInt64(out var l) ? l : element.GetDouble(),
+        // The cast matters: without it the conditional's type is double and every integer becomes a double.
+        JsonValueKind.Number => element.TryGetInt64(out var l) ? (object)l : element.GetDouble(),
         JsonValueKind.Object => FromElement(element),
         JsonValueKind.Array => element.EnumerateArray().Select(ValueFromElement).ToList(),
         _ => throw new FormatException($"unsupported JSON value {element.ValueKind}"),

@@ -1,5 +1,4 @@
 using Flow.Expressions;
-using Record = Flow.Batches.Record;
 
 namespace Flow.Tests.Expressions;
 

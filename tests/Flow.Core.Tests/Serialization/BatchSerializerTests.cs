@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using Flow.Batches;
-using Record = Flow.Batches.Record;
 using Flow.Serialization;
 
 namespace Flow.Tests.Serialization;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Flow.Batches;
-using Record = Flow.Batches.Record;
 using Flow.Caching;
 using Flow.Serialization;
 using Xunit.Abstractions;

@@ -1,5 +1,4 @@
 using Flow.Batches;
-using Record = Flow.Batches.Record;
 
 namespace Flow.Tests.Serialization;
 

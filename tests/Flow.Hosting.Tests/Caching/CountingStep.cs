@@ -3,7 +3,6 @@ using System.Globalization;
 using Flow.Batches;
 using Flow.Parameters;
 using Flow.Steps;
-using Record = Flow.Batches.Record;
 
 namespace Flow.Hosting.Tests.Caching;
 

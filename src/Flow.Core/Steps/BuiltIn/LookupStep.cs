@@ -1,5 +1,6 @@
 using Flow.Batches;
 using Flow.Parameters;
+using Flow.Pipelines;
 using Flow.Serialization;
 using Flow.Sources;
 using Flow.Sources.BuiltIn;
@@ -82,12 +83,21 @@ internal sealed class LookupStep : RecordStep
             }),
             parameters.PathOf("File"),
             parameters.BaseDirectory);
-        ISource source = kind switch
+        ISource source;
+        try
         {
-            "Csv" => new CsvSource(fileParameters),
-            "Json" => new JsonSource(fileParameters),
-            _ => new JsonLinesSource(fileParameters),
-        };
+            source = kind switch
+            {
+                "Csv" => new CsvSource(fileParameters),
+                "Json" => new JsonSource(fileParameters),
+                _ => new JsonLinesSource(fileParameters),
+            };
+        }
+        catch (FlowConfigurationException ex)
+        {
+            // The inner source names its own "Path" parameter; the user wrote "File".
+            throw parameters.Error("File", string.Join("; ", ex.Errors.Select(e => e.Message)));
+        }
 
         var rows = new Dictionary<string, (string, object?)[]>(StringComparer.Ordinal);
         try

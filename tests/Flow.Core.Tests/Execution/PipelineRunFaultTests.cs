@@ -1,0 +1,89 @@
+using Flow.Execution;
+using Flow.Pipelines;
+
+namespace Flow.Core.Tests.Execution;
+
+public sealed class PipelineRunFaultTests : IDisposable
+{
+    private readonly PipelineHarness _harness = new();
+    private readonly TempDirectory _temp = new();
+
+    public PipelineRunFaultTests()
+    {
+        _harness.Registry.Register(NodeKind.Step, "Throw", c => new ThrowingStep(c.Parameters.GetInt64("At", 0)));
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task StepThatThrows_WithParallelismAndFanOut_FailsTheRunNamingPipelineStepBatchAndFirstRecord()
+    {
+        var path = _temp.File("out.jsonl");
+        await File.WriteAllTextAsync(path, "{\"previous\":1}\n");
+
+        // Ten million records: only the abort can end this run in time.
+        var plan = _harness.Plan($$"""
+            {
+              "BatchSize": 100,
+              "Sources": [ { "Name": "s", "Type": "Generate", "Params": { "Count": 10000000, "Seed": 9 } } ],
+              "Steps": [
+                { "Name": "boom", "Type": "Throw", "Inputs": [ "s" ], "Parallelism": 4, "Params": { "At": 1234 } },
+                { "Name": "slow", "Type": "Sleep", "Inputs": [ "s" ], "Parallelism": 2, "Params": { "PerBatch": "5ms" } }
+              ],
+              "Sinks": [
+                { "Name": "file", "Type": "JsonLines", "Inputs": [ "boom" ], "Params": { "Path": {{TestData.Quote(path)}} } },
+                { "Name": "out", "Type": "Collect", "Inputs": [ "slow" ] }
+              ]
+            }
+            """, name: "flights");
+
+        var result = await new PipelineRunner(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+            .RunAsync(plan, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        Assert.True(result.Error is StepFailedException, result.Error?.ToString());
+        var error = (StepFailedException)result.Error!;
+        Assert.Equal("flights", error.Pipeline);
+        Assert.Equal("boom", error.Node);
+        Assert.Equal(12, error.BatchId.Index);
+        Assert.Equal(1200, error.BatchId.Offset);
+        Assert.StartsWith("pipeline 'flights', node 'boom', batch 12 of source 's' (records 1200..1299): boom at id 1234; first record: {\"id\":1200,\"value\":", error.Message, StringComparison.Ordinal);
+        Assert.Equal("{\"previous\":1}\n", await File.ReadAllTextAsync(path));
+        Assert.False(_harness.Collected().Committed);
+        Assert.True(result.Nodes.Single(n => n.Name == "s").RecordsOut < 10_000_000);
+    }
+
+    [Fact]
+    public async Task StopRequested_MidRun_EndsInterruptedWithWholeBatchesAndNothingCommitted()
+    {
+        var plan = _harness.Plan("""
+            {
+              "BatchSize": 100,
+              "Sources": [ { "Name": "s", "Type": "Generate", "Params": { "Count": 10000000 } } ],
+              "Steps": [ { "Name": "nap", "Type": "Sleep", "Params": { "PerBatch": "2ms" } } ],
+              "Sinks": [ { "Name": "out", "Type": "Collect" } ]
+            }
+            """);
+        using var stop = new CancellationTokenSource();
+
+        var run = PipelineHarness.RunAsync(plan, stop.Token);
+        await WaitUntilAsync(() => _harness.Collected().Batches.Count >= 5, TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        var result = await run;
+
+        Assert.Equal(RunStatus.Interrupted, result.Status);
+        Assert.False(_harness.Collected().Committed);
+        var ids = _harness.Collected().Records.Select(r => (long)r["id"]!).ToList();
+        Assert.Equal(0, ids.Count % 100);
+        Assert.Equal(Enumerable.Range(0, ids.Count).Select(i => (long)i), ids);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (!condition())
+        {
+            await Task.Delay(10, deadline.Token);
+        }
+    }
+}
