@@ -11,7 +11,7 @@ namespace Flow.Caching;
 /// step runs and its output (an empty one too) is written back. A batch whose step threw is never
 /// written. A corrupt, foreign or stale entry is a logged miss, and the fresh result replaces it.
 /// </summary>
-internal sealed class CachingProcessor : IBatchProcessor
+internal sealed class CachingProcessor : ILookaheadProcessor
 {
     private readonly StepProcessor _step;
     private readonly StepCacheScope _scope;
@@ -34,21 +34,40 @@ internal sealed class CachingProcessor : IBatchProcessor
         _previousAverage = previousAverage;
     }
 
-    public async ValueTask<Batch> ProcessAsync(Batch batch, CancellationToken cancellationToken)
+    /// <summary>Lookups run up to this many batches ahead of the step (they are I/O and decoding, not the step's work).</summary>
+    public int Lookahead => _lookups ? 4 : 0;
+
+    public async ValueTask<Batch> ProcessAsync(Batch batch, CancellationToken cancellationToken) =>
+        await FinishAsync(await PrepareAsync(batch, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Hashes the input and, with lookups on, fetches and decodes its cached output.</summary>
+    public async ValueTask<PreparedBatch> PrepareAsync(Batch batch, CancellationToken cancellationToken)
     {
         // The input is hashed before the step runs: a step may change the records it is given.
         if ((batch.Encoded ?? TrySerialize(batch, batch.Records)) is not { } input)
         {
-            return await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+            return new PreparedBatch(batch, null);
         }
 
         var key = new CacheKey(_signature, CacheHash.Of(input.Span));
+        var replayed = _lookups ? await TryReplayAsync(batch, key, cancellationToken).ConfigureAwait(false) : null;
+        return new PreparedBatch(batch, new Lookup(key, replayed));
+    }
 
-        if (_lookups && await TryReplayAsync(batch, key, cancellationToken).ConfigureAwait(false) is { } replayed)
+    /// <summary>Replays a hit, or runs the step and writes its output back.</summary>
+    public async ValueTask<Batch> FinishAsync(PreparedBatch prepared, CancellationToken cancellationToken)
+    {
+        var batch = prepared.Input;
+        if (prepared.State is not Lookup lookup)
+        {
+            return await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false); // uncacheable input
+        }
+
+        if (lookup.Replayed is { } replayed)
         {
             _stats.AddHit();
             _stats.AddSaved(_step.AverageComputeTime is { Ticks: > 0 } average ? average : _previousAverage);
-            CacheLog.Hit(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString());
+            CacheLog.Hit(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, lookup.Key.ToString());
             return replayed;
         }
 
@@ -59,30 +78,9 @@ internal sealed class CachingProcessor : IBatchProcessor
         }
 
         var entry = _scope.Codec.Encode(output.Span, _scope.Time.GetUtcNow());
-        await _scope.Health.CallAsync((store, ct) => store.SetAsync(key, entry, _scope.Settings.TimeToLive, ct), cancellationToken).ConfigureAwait(false);
-        CacheLog.Miss(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString());
+        await _scope.Health.CallAsync((store, ct) => store.SetAsync(lookup.Key, entry, _scope.Settings.TimeToLive, ct), cancellationToken).ConfigureAwait(false);
+        CacheLog.Miss(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, lookup.Key.ToString());
         return computed.With(computed.Records, output);
-    }
-
-    /// <summary>
-    /// The records' bytes, or null for records the format cannot hold (a string with a lone UTF-16
-    /// surrogate, nesting deeper than 64): such a batch runs uncached rather than be altered.
-    /// </summary>
-    /// <remarks>
-    /// Output is always serialized afresh: a step may return its input list with the records
-    /// changed in place, so the input's bytes say nothing about it.
-    /// </remarks>
-    private ReadOnlyMemory<byte>? TrySerialize(Batch batch, IReadOnlyList<Record> records)
-    {
-        try
-        {
-            return BatchSerializer.Serialize(records);
-        }
-        catch (ArgumentException ex)
-        {
-            CacheLog.Uncacheable(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, ex.Message);
-            return null;
-        }
     }
 
     private async Task<Batch?> TryReplayAsync(Batch batch, CacheKey key, CancellationToken cancellationToken)
@@ -116,4 +114,27 @@ internal sealed class CachingProcessor : IBatchProcessor
             return null;
         }
     }
+
+    /// <summary>
+    /// The records' bytes, or null for records the format cannot hold (a string with a lone UTF-16
+    /// surrogate, nesting deeper than 64): such a batch runs uncached rather than be altered.
+    /// </summary>
+    /// <remarks>
+    /// Output is always serialized afresh: a step may return its input list with the records
+    /// changed in place, so the input's bytes say nothing about it.
+    /// </remarks>
+    private ReadOnlyMemory<byte>? TrySerialize(Batch batch, IReadOnlyList<Record> records)
+    {
+        try
+        {
+            return BatchSerializer.Serialize(records);
+        }
+        catch (ArgumentException ex)
+        {
+            CacheLog.Uncacheable(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, ex.Message);
+            return null;
+        }
+    }
+
+    private sealed record Lookup(CacheKey Key, Batch? Replayed);
 }

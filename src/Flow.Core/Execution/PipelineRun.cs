@@ -164,25 +164,22 @@ internal sealed class PipelineRun
         var stepProcessor = new StepProcessor(_plan.Name, node.Name, (IStep)node.Instance, stats, _stop);
         var processor = _decorate?.Invoke(node, stepProcessor, stats) ?? stepProcessor;
         var parallelism = node.Definition.Parallelism;
-        var transform = new TransformBlock<Batch, Batch>(
-            async batch =>
+        var lookahead = processor is ILookaheadProcessor { Lookahead: > 0 } ahead ? ahead : null;
+
+        var transform = new TransformBlock<PreparedBatch, Batch>(
+            async prepared =>
             {
+                var batch = prepared.Input;
                 var started = Stopwatch.GetTimestamp();
                 var recordsIn = batch.Count;
-                var output = await processor.ProcessAsync(batch, Abort).ConfigureAwait(false);
+                var output = lookahead is null
+                    ? await processor.ProcessAsync(batch, Abort).ConfigureAwait(false)
+                    : await lookahead.FinishAsync(prepared, Abort).ConfigureAwait(false);
                 stats.AddBatch(recordsIn, output.Count, Stopwatch.GetTimestamp() - started);
                 RunnerLog.BatchDone(_logger, _plan.Name, node.Name, batch.Id.Index, batch.Id.Source, recordsIn, output.Count);
                 return output;
             },
-            new ExecutionDataflowBlockOptions
-            {
-                MaxDegreeOfParallelism = parallelism,
-                // At least twice the parallelism, or ordered output holds fast batches behind a slow one and stalls the workers.
-                BoundedCapacity = Math.Max(2, 2 * parallelism),
-                EnsureOrdered = true,
-                SingleProducerConstrained = node.Inputs.Count == 1,
-                CancellationToken = Abort,
-            });
+            Ordered(parallelism, singleProducer: lookahead is not null || node.Inputs.Count == 1));
 
         var emitter = new ActionBlock<Batch>(
             batch => SendToConsumersAsync(node, batch),
@@ -192,8 +189,37 @@ internal sealed class PipelineRun
         Watch(CompleteWhenDone(transform.Completion, emitter));
         Watch(emitter.Completion);
         Watch(CompleteConsumersWhenDone(node, emitter.Completion));
-        return transform;
+
+        if (lookahead is null)
+        {
+            // Without a lookahead the head only wraps each batch; it is cheap and keeps one shape.
+            var wrap = new TransformBlock<Batch, PreparedBatch>(batch => new PreparedBatch(batch, null), Ordered(1, node.Inputs.Count == 1));
+            return Chain(wrap, transform);
+        }
+
+        var prepare = new TransformBlock<Batch, PreparedBatch>(
+            batch => lookahead.PrepareAsync(batch, Abort).AsTask(),
+            Ordered(lookahead.Lookahead, node.Inputs.Count == 1));
+        return Chain(prepare, transform);
     }
+
+    private ITargetBlock<Batch> Chain(TransformBlock<Batch, PreparedBatch> head, TransformBlock<PreparedBatch, Batch> tail)
+    {
+        head.LinkTo(tail);
+        Watch(head.Completion);
+        Watch(CompleteWhenDone(head.Completion, tail));
+        return head;
+    }
+
+    private ExecutionDataflowBlockOptions Ordered(int parallelism, bool singleProducer) => new()
+    {
+        MaxDegreeOfParallelism = parallelism,
+        // At least twice the parallelism, or ordered output holds fast batches behind a slow one and stalls the workers.
+        BoundedCapacity = Math.Max(2, 2 * parallelism),
+        EnsureOrdered = true,
+        SingleProducerConstrained = singleProducer,
+        CancellationToken = Abort,
+    };
 
     private ITargetBlock<Batch> CreateSinkBlock(PlannedNode node)
     {

@@ -17,19 +17,24 @@ internal sealed class CompiledExpression
 {
     private readonly Func<Record, object?> _evaluate;
 
-    private CompiledExpression(string source, Func<Record, object?> evaluate)
+    private CompiledExpression(string source, Func<Record, object?> evaluate, IReadOnlySet<string> fields)
     {
         Source = source;
         _evaluate = evaluate;
+        Fields = fields;
     }
 
     public string Source { get; }
+
+    /// <summary>The record fields the expression reads.</summary>
+    public IReadOnlySet<string> Fields { get; }
 
     /// <summary>Parses and compiles <paramref name="source"/>; throws <see cref="ExpressionException"/> on any syntax or name error.</summary>
     public static CompiledExpression Compile(string source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return new CompiledExpression(source, Parser.Parse(source).Compile());
+        var lambda = Parser.Parse(source);
+        return new CompiledExpression(source, lambda.Compile(), FieldReferences.Of(lambda));
     }
 
     /// <summary>The value: null, bool, long, double, string, <see cref="Record"/> or <see cref="List{T}"/>.</summary>

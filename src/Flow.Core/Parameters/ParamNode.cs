@@ -111,17 +111,42 @@ internal sealed class ParamNode
                 return Leaf(e.ToString());
             case IDictionary dictionary:
                 // Through Keys: enumerating a generic Dictionary as IEnumerable yields KeyValuePairs, not DictionaryEntry.
-                return Section(dictionary.Keys.Cast<object>()
+                return Map(dictionary.Keys.Cast<object>()
                     .Select(k => new KeyValuePair<string, ParamNode>(Convert.ToString(k, CultureInfo.InvariantCulture)!, FromObject(dictionary[k]))));
             case IEnumerable<KeyValuePair<string, object?>> pairs:
-                return Section(pairs.Select(p => new KeyValuePair<string, ParamNode>(p.Key, FromObject(p.Value))));
+                return Map(pairs.Select(p => new KeyValuePair<string, ParamNode>(p.Key, FromObject(p.Value))));
             case IEnumerable sequence:
                 return Section(sequence.Cast<object?>()
                     .Select((item, i) => new KeyValuePair<string, ParamNode>(i.ToString(CultureInfo.InvariantCulture), FromObject(item))));
             default:
                 var properties = value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance)
                     .Where(p => p.GetIndexParameters().Length == 0);
-                return Section(properties.Select(p => new KeyValuePair<string, ParamNode>(p.Name, FromObject(p.GetValue(value)))));
+                return Map(properties.Select(p => new KeyValuePair<string, ParamNode>(p.Name, FromObject(p.GetValue(value)))));
+        }
+    }
+
+    /// <summary>
+    /// A map in the order configuration would give it (numbers numerically, then names ignoring
+    /// case), so a pipeline written in C# and the same one in configuration see their maps alike.
+    /// </summary>
+    private static ParamNode Map(IEnumerable<KeyValuePair<string, ParamNode>> children) =>
+        Section(children.OrderBy(c => c.Key, ConfigurationOrder.Instance));
+
+    private sealed class ConfigurationOrder : IComparer<string>
+    {
+        public static readonly ConfigurationOrder Instance = new();
+
+        public int Compare(string? x, string? y)
+        {
+            var xIsNumber = int.TryParse(x, NumberStyles.None, CultureInfo.InvariantCulture, out var xNumber);
+            var yIsNumber = int.TryParse(y, NumberStyles.None, CultureInfo.InvariantCulture, out var yNumber);
+            return (xIsNumber, yIsNumber) switch
+            {
+                (true, true) => xNumber.CompareTo(yNumber),
+                (true, false) => -1,
+                (false, true) => 1,
+                _ => string.Compare(x, y, StringComparison.OrdinalIgnoreCase),
+            };
         }
     }
 

@@ -42,4 +42,30 @@ public sealed class ComputeStepTests
         Assert.Equal(67L, first["delay"]);
         Assert.Equal(134L, first["twice"]);
     }
+
+    [Fact]
+    public async Task Process_FieldReadingAnotherComputedField_RunsAfterIt_WhateverTheNames()
+    {
+        // Sorted by name, double_total would come first and read a missing total.
+        await _harness.RunAsync(PipelineHarness.OverFlights("""
+            [ { "Name": "c", "Type": "Compute", "Params": { "Set": { "total": "delay + distance", "double_total": "total * 2" } } } ]
+            """));
+
+        var first = _harness.Collected().Records[0];
+        Assert.Equal(66L + 1750L, first["total"]);
+        Assert.Equal(2 * (66L + 1750L), first["double_total"]);
+        Assert.Equal(new[] { "total", "double_total" }, first.Names.Skip(5));
+    }
+
+    [Fact]
+    public async Task Plan_FieldsComputedFromEachOther_IsAConfigurationErrorAtSet()
+    {
+        var error = await Assert.ThrowsAsync<Flow.Pipelines.FlowConfigurationException>(() => _harness.RunAsync(PipelineHarness.OverFlights("""
+            [ { "Name": "c", "Type": "Compute", "Params": { "Set": { "a": "b + 1", "b": "a + 1" } } } ]
+            """)));
+
+        var problem = Assert.Single(error.Errors);
+        Assert.EndsWith("Steps:0:Params:Set", problem.Path);
+        Assert.Contains("cycle", problem.Message);
+    }
 }

@@ -15,7 +15,7 @@ internal sealed class GenerateSource : ISource
 
     private readonly long _count;
     private readonly int _seed;
-    private readonly (string Name, string Kind)[] _fields;
+    private readonly (string Name, FieldKind Kind)[] _fields;
 
     public GenerateSource(NodeParameters parameters)
     {
@@ -23,15 +23,18 @@ internal sealed class GenerateSource : ISource
         _seed = parameters.GetInt32("Seed", 0);
         var fields = parameters.GetMap("Fields");
         _fields = fields.Count == 0
-            ? new[] { ("id", "seq"), ("value", "double") }
-            : fields.Select(f => (f.Key, f.Value.Trim().ToLowerInvariant())).ToArray();
-        foreach (var (name, kind) in _fields)
-        {
-            if (!Kinds.Contains(kind))
-            {
-                throw parameters.Error($"Fields:{name}", $"unknown kind '{kind}' (expected {string.Join(", ", Kinds)})");
-            }
-        }
+            ? new[] { ("id", FieldKind.Seq), ("value", FieldKind.Double) }
+            : fields.Select(f => (f.Key, KindOf(parameters, f.Key, f.Value))).ToArray();
+    }
+
+    private enum FieldKind
+    {
+        Seq,
+        Int,
+        Double,
+        String,
+        Bool,
+        Guid,
     }
 
     public async IAsyncEnumerable<Record> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -52,17 +55,25 @@ internal sealed class GenerateSource : ISource
             {
                 record.Set(name, kind switch
                 {
-                    "seq" => i,
-                    "int" => (long)random.Next(0, 1_000_000),
-                    "double" => Math.Round(random.NextDouble() * 1000, 3),
-                    "string" => RandomWord(random),
-                    "bool" => random.Next(2) == 1,
+                    FieldKind.Seq => i,
+                    FieldKind.Int => (long)random.Next(0, 1_000_000),
+                    FieldKind.Double => Math.Round(random.NextDouble() * 1000, 3),
+                    FieldKind.String => RandomWord(random),
+                    FieldKind.Bool => random.Next(2) == 1,
                     _ => NewGuid(random, guid),
                 });
             }
 
             yield return record;
         }
+    }
+
+    private static FieldKind KindOf(NodeParameters parameters, string field, string kind)
+    {
+        var index = Array.IndexOf(Kinds, kind.Trim().ToLowerInvariant());
+        return index >= 0
+            ? (FieldKind)index
+            : throw parameters.Error($"Fields:{field}", $"unknown kind '{kind}' (expected {string.Join(", ", Kinds)})");
     }
 
     private static string RandomWord(Random random) =>

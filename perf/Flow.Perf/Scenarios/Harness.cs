@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Flow.Execution;
+using Flow.Hosting.Building;
+using Flow.Hosting.Caching;
+using Flow.Hosting.Options;
+using Flow.Hosting.Running;
+using Flow.Pipelines;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Flow.Perf.Scenarios;
+
+/// <summary>Plans and runs pipelines the way the worker does, with or without the step cache.</summary>
+internal sealed class Harness
+{
+    private readonly NodeTypeRegistry _registry;
+    private readonly PipelinePlanner _planner;
+    private readonly PipelineRunner _runner;
+
+    public Harness()
+    {
+        _registry = BuiltInNodes.CreateRegistry();
+        _registry.Register(NodeKind.Step, "Spin", c => new SpinStep(TimeSpan.FromMicroseconds(c.Parameters.GetInt32("Micros", 50, min: 0))));
+        var services = new ServiceCollection().BuildServiceProvider();
+        _planner = new PipelinePlanner(_registry, services, NullLoggerFactory.Instance);
+        _runner = new PipelineRunner(NullLogger.Instance, new RunnerOptions());
+    }
+
+    /// <summary>Plans a pipeline whose sink is a fresh <see cref="CountingSink"/>.</summary>
+    public (PipelinePlan Plan, CountingSink Sink) Plan(string name, int batchSize, Action<PipelineBuilder> nodes)
+    {
+        var sink = new CountingSink();
+        var builder = new PipelineBuilder(name).BatchSize(batchSize);
+        nodes(builder);
+        builder.Sink("count", sink);
+        return (_planner.Plan(builder.Build()), sink);
+    }
+
+    /// <summary>
+    /// One run, timed end to end the way FlowWorker does it: decorator.CreateAsync(plan) (reads the last
+    /// signatures), runner.RunAsync(plan, ct, decoration.Decorate), then dispose (writes the signatures).
+    /// </summary>
+    public async Task<RunOutcome> RunAsync(string name, int batchSize, Action<PipelineBuilder> nodes, IStepDecorator? decorator)
+    {
+        var (plan, sink) = Plan(name, batchSize, nodes);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var started = Stopwatch.GetTimestamp();
+        var decoration = decorator is null ? null : await decorator.CreateAsync(plan, CancellationToken.None).ConfigureAwait(false);
+        PipelineResult result;
+        try
+        {
+            result = await _runner.RunAsync(plan, CancellationToken.None, decoration is null ? null : decoration.Decorate).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (decoration is not null)
+            {
+                await decoration.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        if (result.Status != RunStatus.Completed)
+        {
+            throw new InvalidOperationException($"pipeline '{name}' ended {result.Status}: {result.Error}");
+        }
+
+        var steps = result.Nodes.Where(n => n.Kind == NodeKind.Step).ToList();
+        var sources = result.Nodes.Where(n => n.Kind == NodeKind.Source).Sum(n => n.RecordsOut);
+        return new RunOutcome(elapsed, cpuUsed, sources, sink.Records, steps.Sum(s => s.Hits), steps.Sum(s => s.Misses), steps.Sum(s => s.Batches));
+    }
+}
+
+internal sealed record RunOutcome(TimeSpan Elapsed, TimeSpan Cpu, long SourceRecords, long SinkRecords, long Hits, long Misses, long StepBatches)
+{
+    public double Seconds => Elapsed.TotalSeconds;
+
+    public double CpuSeconds => Cpu.TotalSeconds;
+
+    /// <summary>Times a piece of code that is not a Flow pipeline (the hand-written baseline).</summary>
+    public static async Task<(RunOutcome Outcome, T Value)> TimeAsync<T>(Func<Task<T>> action, long records)
+    {
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var started = Stopwatch.GetTimestamp();
+        var value = await action().ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        return (new RunOutcome(elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu, records, records, 0, 0, 0), value);
+    }
+}
+
+/// <summary>A step cache over its own, empty store: a temp folder (File) or a unique key prefix (Redis).</summary>
+internal sealed class CacheUnderTest : IAsyncDisposable
+{
+    private readonly CacheStoreProvider _provider;
+    private readonly string? _folder;
+
+    private CacheUnderTest(CacheStoreProvider provider, string? folder, string label)
+    {
+        _provider = provider;
+        _folder = folder;
+        Label = label;
+        Decorator = new StepCache(provider, NullLogger<StepCache>.Instance);
+    }
+
+    public string Label { get; }
+
+    public IStepDecorator Decorator { get; }
+
+    public static Task<CacheUnderTest> FileAsync()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "flow-perf-" + Guid.NewGuid().ToString("N")[..12]);
+        return CreateAsync(new FlowCacheOptions { Store = "File", Path = folder, Required = true }, folder, "File");
+    }
+
+    public static Task<CacheUnderTest> RedisAsync(string configuration) =>
+        CreateAsync(new FlowCacheOptions { Store = "Redis", Redis = configuration, KeyPrefix = $"perf:{Guid.NewGuid():N}:", Required = true }, null, "Redis");
+
+    private static async Task<CacheUnderTest> CreateAsync(FlowCacheOptions cache, string? folder, string label)
+    {
+        var provider = new CacheStoreProvider(Options.Create(new FlowOptions { Cache = cache }), NullLoggerFactory.Instance);
+
+        // Connect (or create the File store) before anything is timed: the worker does this once per process.
+        await provider.GetAsync(CancellationToken.None).ConfigureAwait(false);
+        return new CacheUnderTest(provider, folder, label);
+    }
+
+    public Task<Flow.Caching.ICacheStore> StoreAsync() => _provider.GetAsync(CancellationToken.None);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_folder is null)
+        {
+            var store = await _provider.GetAsync(CancellationToken.None).ConfigureAwait(false);
+            await store.ClearAsync(null, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        await _provider.DisposeAsync().ConfigureAwait(false);
+        if (_folder is not null && Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+}

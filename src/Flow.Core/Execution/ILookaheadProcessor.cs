@@ -1,0 +1,22 @@
+using Flow.Batches;
+
+namespace Flow.Execution;
+
+/// <summary>
+/// A processor whose work splits in two: a part that may run ahead of the step, several batches at
+/// once (the cache lookup: hash, fetch, decode), and the part that must be the step's (computing a
+/// miss). The runner gives the first part its own ordered block, so a replay is not limited to one
+/// store round trip at a time when the step itself runs one batch at a time.
+/// </summary>
+internal interface ILookaheadProcessor : IBatchProcessor
+{
+    /// <summary>How many batches may be prepared at once; 0 turns the lookahead off.</summary>
+    int Lookahead { get; }
+
+    ValueTask<PreparedBatch> PrepareAsync(Batch batch, CancellationToken cancellationToken);
+
+    ValueTask<Batch> FinishAsync(PreparedBatch prepared, CancellationToken cancellationToken);
+}
+
+/// <summary>A batch with what <see cref="ILookaheadProcessor.PrepareAsync"/> found out about it.</summary>
+internal sealed record PreparedBatch(Batch Input, object? State);
