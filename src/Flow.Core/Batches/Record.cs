@@ -94,6 +94,23 @@ public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
         _count++;
     }
 
+    /// <summary>
+    /// Adds a field at the end without looking for an existing one: for sources that build records
+    /// from names known to be distinct (a generator's fields). The value must already be normalized.
+    /// </summary>
+    internal void Append(string name, object? value)
+    {
+        if (_count == _names.Length)
+        {
+            Array.Resize(ref _names, _count * 2);
+            Array.Resize(ref _values, _count * 2);
+        }
+
+        _names[_count] = name;
+        _values[_count] = value;
+        _count++;
+    }
+
     /// <summary>Removes a field; false when it was not there.</summary>
     public bool Remove(string name)
     {

@@ -53,9 +53,10 @@ internal sealed class GenerateSource : ISource
             var record = new Record(_fields.Length);
             foreach (var (name, kind) in _fields)
             {
-                record.Set(name, kind switch
+                // Field names are the keys of a map, so distinct: no need to look for an existing one.
+                record.Append(name, kind switch
                 {
-                    FieldKind.Seq => i,
+                    FieldKind.Seq => (object)i,
                     FieldKind.Int => (long)random.Next(0, 1_000_000),
                     FieldKind.Double => Math.Round(random.NextDouble() * 1000, 3),
                     FieldKind.String => RandomWord(random),
