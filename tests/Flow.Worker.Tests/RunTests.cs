@@ -91,4 +91,38 @@ public sealed class RunTests
         var peak = report.RootElement.GetProperty("process").GetProperty("peakWorkingSetBytes").GetInt64();
         Assert.InRange(peak, 1, 300L * 1024 * 1024);
     }
+
+    [Fact]
+    public async Task Run_StepThatThrows_ExitsOneNamingPipelineStepBatchAndFirstRecord_AndKeepsThePreviousOutput()
+    {
+        using var workspace = new FlowWorkspace();
+        // Lookup with Required: Fail on a key no airport has: the first batch fails. Parallelism and a
+        // fan-out to two sinks make sure a fault elsewhere in a wider graph still ends the run.
+        var config = workspace.WritePipeline($$"""
+            {
+              "BatchSize": 500,
+              "Sources": [ { "Name": "flights", "Type": "Json", "Params": { "Path": {{TestData.Quote(TestData.FlightsJson)}} } } ],
+              "Steps": [
+                { "Name": "slow", "Type": "Sleep", "Parallelism": 2, "Params": { "PerBatch": "1ms" } },
+                { "Name": "airport", "Type": "Lookup", "Parallelism": 2,
+                  "Params": { "File": {{TestData.Quote(TestData.AirportsCsv)}}, "Key": "date", "On": "iata", "Required": "Fail" } }
+              ],
+              "Sinks": [
+                { "Name": "out", "Type": "JsonLines", "Params": { "Path": "out/flights.jsonl" } },
+                { "Name": "copy", "Type": "Csv", "Inputs": [ "slow" ], "Params": { "Path": "out/copy.csv" } }
+              ]
+            }
+            """);
+        Directory.CreateDirectory(workspace.File("out"));
+        await File.WriteAllTextAsync(workspace.File("out/flights.jsonl"), "previous output\n");
+
+        await using var flow = await FlowProcess.RunAsync(workspace.Path, TimeSpan.FromSeconds(60), "run", "--config", config);
+
+        Assert.True(flow.ExitCode == 1, $"exit code {flow.ExitCode}; stderr:{Environment.NewLine}{flow.StandardError}");
+        Assert.Contains("pipeline 'p', node 'airport', batch 0 of source 'flights'", flow.StandardError);
+        Assert.Contains("lookup found no row for date = '2001/01/01 00:47'", flow.StandardError);
+        Assert.Contains("first record: {\"date\":\"2001/01/01 00:47\",\"delay\":66", flow.StandardError);
+        Assert.Equal("previous output\n", await File.ReadAllTextAsync(workspace.File("out/flights.jsonl")));
+        Assert.False(File.Exists(workspace.File("out/copy.csv")), "a failed run must not publish any sink's output");
+    }
 }
