@@ -34,6 +34,7 @@ internal sealed class PipelineRun
     private readonly Dictionary<(string Producer, string Consumer), ITargetBlock<Batch>> _ports = new();
     private readonly Dictionary<string, ITargetBlock<Batch>> _heads = new(StringComparer.Ordinal);
     private readonly List<Task> _watched = new();
+    private readonly List<IDataflowBlock> _blocks = new();
     private Exception? _fault;
     private int _interrupted;
 
@@ -72,6 +73,17 @@ internal sealed class PipelineRun
             if (_fault is null)
             {
                 Compile();
+
+                // A source block that was completed keeps its buffered output until a target takes it,
+                // even after its cancellation token fires: a head whose tail faulted would never end.
+                // On abort every block is faulted, which drops what it holds and ends it at once.
+                using var abortBlocks = _abort.Token.Register(() =>
+                {
+                    foreach (var block in _blocks)
+                    {
+                        block.Fault(new OperationCanceledException(Abort));
+                    }
+                });
                 var progressTask = ReportProgressAsync(progress.Token);
                 await Task.WhenAll(_watched.Select(Quietly)).ConfigureAwait(false);
                 await progress.CancelAsync().ConfigureAwait(false);
@@ -144,7 +156,7 @@ internal sealed class PipelineRun
 
             var buffers = node.Inputs.Select(input =>
             {
-                var buffer = new BufferBlock<Batch>(new DataflowBlockOptions { BoundedCapacity = 2, CancellationToken = Abort });
+                var buffer = Track(new BufferBlock<Batch>(new DataflowBlockOptions { BoundedCapacity = 2, CancellationToken = Abort }));
                 _ports[(input.Name, node.Name)] = buffer;
                 return buffer;
             }).ToList();
@@ -161,29 +173,29 @@ internal sealed class PipelineRun
     private ITargetBlock<Batch> CreateStepBlocks(PlannedNode node)
     {
         var stats = _stats[node.Name];
-        var stepProcessor = new StepProcessor(_plan.Name, node.Name, (IStep)node.Instance, stats, _stop);
+        var stepProcessor = new StepProcessor(_plan.Name, node.Name, (IStep)node.Instance, stats);
         var processor = _decorate?.Invoke(node, stepProcessor, stats) ?? stepProcessor;
         var parallelism = node.Definition.Parallelism;
         var lookahead = processor is ILookaheadProcessor { Lookahead: > 0 } ahead ? ahead : null;
 
-        var transform = new TransformBlock<PreparedBatch, Batch>(
+        var transform = Track(new TransformBlock<PreparedBatch, Batch>(
             async prepared =>
             {
                 var batch = prepared.Input;
                 var started = Stopwatch.GetTimestamp();
                 var recordsIn = batch.Count;
-                var output = lookahead is null
-                    ? await processor.ProcessAsync(batch, Abort).ConfigureAwait(false)
-                    : await lookahead.FinishAsync(prepared, Abort).ConfigureAwait(false);
+                var output = await NotDropped(node, batch, lookahead is null
+                    ? processor.ProcessAsync(batch, Abort)
+                    : lookahead.FinishAsync(prepared, Abort)).ConfigureAwait(false);
                 stats.AddBatch(recordsIn, output.Count, Stopwatch.GetTimestamp() - started);
                 RunnerLog.BatchDone(_logger, _plan.Name, node.Name, batch.Id.Index, batch.Id.Source, recordsIn, output.Count);
                 return output;
             },
-            Ordered(parallelism, singleProducer: lookahead is not null || node.Inputs.Count == 1));
+            Ordered(parallelism, singleProducer: lookahead is not null || node.Inputs.Count == 1)));
 
-        var emitter = new ActionBlock<Batch>(
+        var emitter = Track(new ActionBlock<Batch>(
             batch => SendToConsumersAsync(node, batch),
-            new ExecutionDataflowBlockOptions { BoundedCapacity = 1, CancellationToken = Abort });
+            new ExecutionDataflowBlockOptions { BoundedCapacity = 1, CancellationToken = Abort }));
         transform.LinkTo(emitter);
         Watch(transform.Completion);
         Watch(CompleteWhenDone(transform.Completion, emitter));
@@ -193,14 +205,30 @@ internal sealed class PipelineRun
         if (lookahead is null)
         {
             // Without a lookahead the head only wraps each batch; it is cheap and keeps one shape.
-            var wrap = new TransformBlock<Batch, PreparedBatch>(batch => new PreparedBatch(batch, null), Ordered(1, node.Inputs.Count == 1));
+            var wrap = Track(new TransformBlock<Batch, PreparedBatch>(batch => new PreparedBatch(batch, null), Ordered(1, node.Inputs.Count == 1)));
             return Chain(wrap, transform);
         }
 
-        var prepare = new TransformBlock<Batch, PreparedBatch>(
-            batch => lookahead.PrepareAsync(batch, Abort).AsTask(),
-            Ordered(lookahead.Lookahead, node.Inputs.Count == 1));
+        var prepare = Track(new TransformBlock<Batch, PreparedBatch>(
+            batch => NotDropped(node, batch, lookahead.PrepareAsync(batch, Abort)),
+            Ordered(lookahead.Lookahead, node.Inputs.Count == 1)));
         return Chain(prepare, transform);
+    }
+
+    /// <summary>
+    /// Dataflow drops an item whose delegate ends cancelled, without faulting the block: a batch
+    /// would vanish from the output. Only the run's abort may cancel; any other cancellation fails the batch.
+    /// </summary>
+    private async Task<T> NotDropped<T>(PlannedNode node, Batch batch, ValueTask<T> work)
+    {
+        try
+        {
+            return await work.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!Abort.IsCancellationRequested)
+        {
+            throw new StepFailedException(_plan.Name, node.Name, batch, ex);
+        }
     }
 
     private ITargetBlock<Batch> Chain(TransformBlock<Batch, PreparedBatch> head, TransformBlock<PreparedBatch, Batch> tail)
@@ -225,7 +253,7 @@ internal sealed class PipelineRun
     {
         var stats = _stats[node.Name];
         var sink = (ISink)node.Instance;
-        var block = new ActionBlock<Batch>(
+        var block = Track(new ActionBlock<Batch>(
             async batch =>
             {
                 var started = Stopwatch.GetTimestamp();
@@ -240,7 +268,7 @@ internal sealed class PipelineRun
 
                 stats.AddBatch(batch.Count, batch.Count, Stopwatch.GetTimestamp() - started);
             },
-            new ExecutionDataflowBlockOptions { BoundedCapacity = 2, CancellationToken = Abort });
+            new ExecutionDataflowBlockOptions { BoundedCapacity = 2, CancellationToken = Abort }));
         Watch(block.Completion);
         return block;
     }
@@ -395,6 +423,13 @@ internal sealed class PipelineRun
         {
             Fail(new InvalidOperationException($"pipeline '{_plan.Name}', node '{node}': {ex.Message}", ex));
         }
+    }
+
+    private T Track<T>(T block)
+        where T : IDataflowBlock
+    {
+        _blocks.Add(block);
+        return block;
     }
 
     private void Watch(Task task)

@@ -11,16 +11,14 @@ internal sealed class StepProcessor : IBatchProcessor
     private readonly string _node;
     private readonly IStep _step;
     private readonly NodeStats _stats;
-    private readonly CancellationToken _shutdown;
     private long _computeTicks;
 
-    public StepProcessor(string pipeline, string node, IStep step, NodeStats stats, CancellationToken shutdown)
+    public StepProcessor(string pipeline, string node, IStep step, NodeStats stats)
     {
         _pipeline = pipeline;
         _node = node;
         _step = step;
         _stats = stats;
-        _shutdown = shutdown;
     }
 
     /// <summary>Average time of one computed batch so far, for the cache's time-saved estimate.</summary>
@@ -42,8 +40,10 @@ internal sealed class StepProcessor : IBatchProcessor
             output = await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false)
                      ?? throw new InvalidOperationException("the step returned null instead of a list of records");
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || _shutdown.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // Only the run's own abort token ends a batch quietly. A graceful stop does not cancel
+            // steps (in-flight batches drain), so any other cancellation is the step's failure.
             throw;
         }
         catch (Exception ex)

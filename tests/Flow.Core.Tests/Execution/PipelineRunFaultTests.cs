@@ -54,6 +54,45 @@ public sealed class PipelineRunFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task StepCancellationThatIsNotTheRuns_WhileStopping_FailsTheRunInsteadOfDroppingTheBatch()
+    {
+        // A step's own cancellation (an HttpClient timeout) while the run drains after a stop request:
+        // Dataflow drops an item whose delegate ends cancelled, so the batch would vanish silently.
+        using var stop = new CancellationTokenSource();
+        _harness.Registry.Register(NodeKind.Step, "StopThenTimeOut", _ => new StopThenTimeOutStep(stop, atBatch: 5));
+        var plan = _harness.Plan("""
+            {
+              "BatchSize": 100,
+              "Sources": [ { "Name": "s", "Type": "Generate", "Params": { "Count": 1000, "Seed": 3 } } ],
+              "Steps": [ { "Name": "timeout", "Type": "StopThenTimeOut" } ],
+              "Sinks": [ { "Name": "out", "Type": "Collect" } ]
+            }
+            """);
+
+        var result = await new PipelineRunner(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+            .RunAsync(plan, stop.Token).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        var error = Assert.IsType<StepFailedException>(result.Error);
+        Assert.Equal(5, error.BatchId.Index);
+        Assert.False(_harness.Collected().Committed);
+    }
+
+    private sealed class StopThenTimeOutStep(CancellationTokenSource stop, long atBatch) : Flow.Steps.IStep
+    {
+        public ValueTask<IReadOnlyList<Record>> ProcessAsync(Flow.Batches.Batch batch, CancellationToken cancellationToken)
+        {
+            if (batch.Id.Index == atBatch)
+            {
+                stop.Cancel();
+                throw new TaskCanceledException("the enrichment call timed out");
+            }
+
+            return new ValueTask<IReadOnlyList<Record>>(batch.Records);
+        }
+    }
+
+    [Fact]
     public async Task StopRequested_MidRun_EndsInterruptedWithWholeBatchesAndNothingCommitted()
     {
         var plan = _harness.Plan("""
