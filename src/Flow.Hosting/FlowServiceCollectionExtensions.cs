@@ -5,6 +5,9 @@ using Flow.Hosting.Running;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Flow.Redis.Caching;
 
 namespace Flow.Hosting;
 
@@ -26,8 +29,18 @@ public static class FlowServiceCollectionExtensions
             .Validate(o => o.Cache.Store.ToLowerInvariant() is "file" or "redis" or "memory", "Flow:Cache:Store must be File, Redis or Memory")
             .Validate(o => o.Cache.Ttl > TimeSpan.Zero, "Flow:Cache:Ttl must be above zero")
             .Validate(o => o.Cache.MaxSize is null || ByteSize.TryParse(o.Cache.MaxSize, out _), "Flow:Cache:MaxSize must be a size such as 2GB, 500MB or a number of bytes")
-            .Validate(o => !string.Equals(o.Cache.Store, "redis", StringComparison.OrdinalIgnoreCase) || !string.IsNullOrWhiteSpace(o.Cache.Redis), "Flow:Cache:Redis must be a connection string when Flow:Cache:Store is Redis")
+            .Validate(o => !string.Equals(o.Cache.Store, "redis", StringComparison.OrdinalIgnoreCase) || RedisCacheStoreFactory.IsValidConfiguration(o.Cache.Redis), "Flow:Cache:Redis must be a StackExchange.Redis connection string (host:port[,password=...][,ssl=true]) when Flow:Cache:Store is Redis")
             .ValidateOnStart();
+        // The drain after SIGTERM must end inside the host's shutdown window, or the host stops
+        // waiting for the run and the process exits with no outcome recorded.
+        services.AddOptions<HostOptions>().PostConfigure<IOptions<FlowOptions>>((host, flow) =>
+        {
+            var needed = flow.Value.DrainTimeout + TimeSpan.FromSeconds(10);
+            if (host.ShutdownTimeout < needed)
+            {
+                host.ShutdownTimeout = needed;
+            }
+        });
         services.TryAddSingleton<FlowExitCode>();
         services.TryAddSingleton<FlowPlans>();
         services.TryAddSingleton<CacheStoreProvider>();

@@ -61,6 +61,19 @@ internal sealed record CommandLine(string Verb, string? SubCommand, string? Conf
             }
         }
 
+        for (var i = 0; i < rest.Count; i++)
+        {
+            var isSwitch = rest[i].StartsWith('-') || rest[i].StartsWith('/');
+            var isSwitchValue = i > 0 && (rest[i - 1].StartsWith("--", StringComparison.Ordinal) || rest[i - 1].StartsWith('/')) && !rest[i - 1].Contains('=');
+            if (!isSwitch && !isSwitchValue)
+            {
+                // Configuration's command-line provider would ignore it silently: `flow --config x validate`
+                // would run the pipeline instead of validating it.
+                error = $"unexpected argument '{rest[i]}' (the command comes first: flow {string.Join("|", Verbs)} [options])";
+                return null;
+            }
+        }
+
         return new CommandLine(verb, sub, config, rest.Where(a => a is not ("-h" or "--help" or "-?")).ToArray(), help);
     }
 

@@ -33,7 +33,7 @@ internal static class FlowCommandLine
         {
             host = BuildHost(command);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or NotSupportedException or FormatException or InvalidDataException or InvalidOperationException or InvalidCastException)
+        catch (Exception ex) when (ex is FileNotFoundException or NotSupportedException or FormatException or InvalidDataException or InvalidOperationException or InvalidCastException or OptionsValidationException)
         {
             var detail = ex.InnerException is { } inner && inner.Message != ex.Message ? $" ({inner.GetBaseException().Message})" : string.Empty;
             await Console.Error.WriteLineAsync($"flow: configuration error: {ex.Message}{detail}").ConfigureAwait(false);

@@ -120,6 +120,26 @@ public sealed class ConfigurationErrorTests
         Assert.Contains("Flow:Pipelines: no pipeline is configured", flow.StandardError, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("validate")]
+    [InlineData("cache")]
+    public async Task CommandAfterAnOption_ExitsTwoInsteadOfRunningThePipeline(string verb)
+    {
+        using var workspace = new FlowWorkspace();
+        var config = workspace.WritePipeline("""
+            {
+              "Sources": [ { "Name": "gen", "Type": "Generate", "Params": { "Count": 10 } } ],
+              "Sinks": [ { "Name": "out", "Type": "JsonLines", "Params": { "Path": "out/x.jsonl" } } ]
+            }
+            """);
+
+        await using var flow = await FlowProcess.RunAsync(workspace.Path, Timeout, "--config", config, verb);
+
+        Assert.Equal(2, flow.ExitCode);
+        Assert.Contains($"unexpected argument '{verb}'", flow.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(workspace.File("out")), "nothing may run");
+    }
+
     [Fact]
     public async Task Run_PipelineOptionNamingNoPipeline_ExitsTwoSayingSo()
     {

@@ -33,7 +33,7 @@ namespace Flow.Caching;
 internal sealed class CacheEntryCodec
 {
     /// <summary>The entry format version this codec writes and reads.</summary>
-    public const byte EntryFormatVersion = 1;
+    public const byte EntryFormatVersion = 2;
 
     /// <summary>Size of the fixed header, checksum included.</summary>
     public const int HeaderLength = 50;
@@ -68,8 +68,11 @@ internal sealed class CacheEntryCodec
     /// <summary>Whether this codec signs entries (and accepts only signed ones).</summary>
     public bool IsSigning => _signingKey is not null;
 
-    /// <summary>Encodes <paramref name="payload"/> into an entry.</summary>
-    public byte[] Encode(ReadOnlySpan<byte> payload, DateTimeOffset createdAt)
+    /// <summary>
+    /// Encodes <paramref name="payload"/> into an entry. With a <paramref name="key"/>, the checksum
+    /// (or signature) covers the key too, so an entry copied under another key is rejected.
+    /// </summary>
+    public byte[] Encode(ReadOnlySpan<byte> payload, DateTimeOffset createdAt, CacheKey key = default)
     {
         if (payload.Length > MaxPayloadLength)
         {
@@ -98,7 +101,7 @@ internal sealed class CacheEntryCodec
         span[5] = flags;
         BinaryPrimitives.WriteInt64LittleEndian(span[6..], createdAt.ToUnixTimeMilliseconds());
         BinaryPrimitives.WriteInt32LittleEndian(span[14..], payload.Length);
-        ComputeChecksum(span[..ChecksumOffset], span.Slice(HeaderLength, bodyLength), (flags & FlagSigned) != 0, span.Slice(ChecksumOffset, ChecksumLength));
+        ComputeChecksum(key, span[..ChecksumOffset], span.Slice(HeaderLength, bodyLength), (flags & FlagSigned) != 0, span.Slice(ChecksumOffset, ChecksumLength));
         return entry;
     }
 
@@ -127,7 +130,11 @@ internal sealed class CacheEntryCodec
     /// Decodes an entry. Never throws for bad input: returns false with a short reason in
     /// <paramref name="error"/> (for the log line that reports the miss).
     /// </summary>
-    public bool TryDecode(ReadOnlySpan<byte> entry, out byte[] payload, out DateTimeOffset createdAt, out string? error)
+    public bool TryDecode(ReadOnlySpan<byte> entry, out byte[] payload, out DateTimeOffset createdAt, out string? error) =>
+        TryDecode(default, entry, out payload, out createdAt, out error);
+
+    /// <summary>Decodes an entry read under <paramref name="key"/>; an entry written under another key fails its checksum.</summary>
+    public bool TryDecode(CacheKey key, ReadOnlySpan<byte> entry, out byte[] payload, out DateTimeOffset createdAt, out string? error)
     {
         payload = [];
         createdAt = default;
@@ -173,7 +180,7 @@ internal sealed class CacheEntryCodec
 
         var body = entry[HeaderLength..];
         Span<byte> expected = stackalloc byte[ChecksumLength];
-        ComputeChecksum(entry[..ChecksumOffset], body, signed, expected);
+        ComputeChecksum(key, entry[..ChecksumOffset], body, signed, expected);
         if (!CryptographicOperations.FixedTimeEquals(expected, entry.Slice(ChecksumOffset, ChecksumLength)))
         {
             return Fail(signed ? "not signed by this worker's key" : "checksum mismatch", out error);
@@ -236,11 +243,16 @@ internal sealed class CacheEntryCodec
         }
     }
 
-    private void ComputeChecksum(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body, bool signed, Span<byte> destination)
+    private void ComputeChecksum(CacheKey key, ReadOnlySpan<byte> header, ReadOnlySpan<byte> body, bool signed, Span<byte> destination)
     {
         using var hash = signed
             ? IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _signingKey!)
             : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        if (key.Signature is not null)
+        {
+            hash.AppendData(System.Text.Encoding.ASCII.GetBytes(key.ToString()));
+        }
+
         hash.AppendData(header);
         hash.AppendData(body);
         hash.GetHashAndReset(destination);

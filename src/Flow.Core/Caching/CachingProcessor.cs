@@ -77,7 +77,13 @@ internal sealed class CachingProcessor : ILookaheadProcessor
             return computed;
         }
 
-        var entry = _scope.Codec.Encode(output.Span, _scope.Time.GetUtcNow());
+        if (output.Length > CacheEntryCodec.MaxPayloadLength)
+        {
+            CacheLog.Uncacheable(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, $"its output is {output.Length} bytes, above the {CacheEntryCodec.MaxPayloadLength} bytes an entry may hold");
+            return computed;
+        }
+
+        var entry = _scope.Codec.Encode(output.Span, _scope.Time.GetUtcNow(), lookup.Key);
         await _scope.Health.CallAsync((store, ct) => store.SetAsync(lookup.Key, entry, _scope.Settings.TimeToLive, ct), cancellationToken).ConfigureAwait(false);
         CacheLog.Miss(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, lookup.Key.ToString());
         return computed.With(computed.Records, output);
@@ -91,7 +97,7 @@ internal sealed class CachingProcessor : ILookaheadProcessor
             return null;
         }
 
-        if (!_scope.Codec.TryDecode(entry, out var payload, out var createdAt, out var error))
+        if (!_scope.Codec.TryDecode(key, entry, out var payload, out var createdAt, out var error))
         {
             CacheLog.BadEntry(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString(), error ?? "unreadable");
             return null;

@@ -104,6 +104,7 @@ internal static class SignatureExplainer
         "type" => "Type",
         "version" => "Version",
         "format" => "cache format version",
+        _ when path.StartsWith("contents:", StringComparison.Ordinal) => $"contents of Params:{path["contents:".Length..]}",
         _ when path.StartsWith("params", StringComparison.Ordinal) => "Params" + path["params".Length..],
         _ => path,
     };

@@ -8,7 +8,8 @@ namespace Flow.Caching;
 
 /// <summary>
 /// What a step's output depends on besides its input: its type, declared version, canonical
-/// parameters (typed values in normal form, text as written) and the batch serializer's format version. Nothing else (not parallelism, retries,
+/// parameters (typed values in normal form, text as written), the contents of files it declared it
+/// reads (<see cref="NodeParameters.DependsOnContent"/>) and the batch serializer's format version. Nothing else (not parallelism, retries,
 /// cache flags or node names), so changing those keeps the cache.
 /// </summary>
 internal sealed class StepSignature
@@ -46,6 +47,18 @@ internal sealed class StepSignature
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
+            if (Parameters.ContentHashes.Count > 0)
+            {
+                // Only written when a step declared files, so other steps' signatures are unaffected.
+                writer.WriteStartObject("contents");
+                foreach (var (name, hash) in Parameters.ContentHashes)
+                {
+                    writer.WriteString(name, hash);
+                }
+
+                writer.WriteEndObject();
+            }
+
             writer.WriteNumber("format", Format);
             writer.WritePropertyName("params");
             Parameters.Root.WriteCanonical(writer, Parameters.TypedValues);

@@ -178,20 +178,30 @@ internal sealed class PipelineRun
         var parallelism = node.Definition.Parallelism;
         var lookahead = processor is ILookaheadProcessor { Lookahead: > 0 } ahead ? ahead : null;
 
-        var transform = Track(new TransformBlock<PreparedBatch, Batch>(
-            async prepared =>
+        // The step's block. With a lookahead, each batch arrives with its lookup already started
+        // (see below), so the block's queue is also how far lookups run ahead of the step.
+        var transform = Track(new TransformBlock<Pending, Batch>(
+            async pending =>
             {
-                var batch = prepared.Input;
+                var batch = pending.Batch;
                 var started = Stopwatch.GetTimestamp();
                 var recordsIn = batch.Count;
-                var output = await NotDropped(node, batch, lookahead is null
+                var output = await NotDropped(node, batch, pending.Prepared is null
                     ? processor.ProcessAsync(batch, Abort)
-                    : lookahead.FinishAsync(prepared, Abort)).ConfigureAwait(false);
+                    : FinishAsync(lookahead!, pending.Prepared)).ConfigureAwait(false);
                 stats.AddBatch(recordsIn, output.Count, Stopwatch.GetTimestamp() - started);
                 RunnerLog.BatchDone(_logger, _plan.Name, node.Name, batch.Id.Index, batch.Id.Source, recordsIn, output.Count);
                 return output;
             },
-            Ordered(parallelism, singleProducer: lookahead is not null || node.Inputs.Count == 1)));
+            new ExecutionDataflowBlockOptions
+            {
+                MaxDegreeOfParallelism = parallelism,
+                // At least twice the parallelism, or ordered output holds fast batches behind a slow one and stalls the workers.
+                BoundedCapacity = Math.Max(2, 2 * parallelism) + (lookahead?.Lookahead ?? 0),
+                EnsureOrdered = true,
+                SingleProducerConstrained = true,
+                CancellationToken = Abort,
+            }));
 
         var emitter = Track(new ActionBlock<Batch>(
             batch => SendToConsumersAsync(node, batch),
@@ -202,18 +212,29 @@ internal sealed class PipelineRun
         Watch(emitter.Completion);
         Watch(CompleteConsumersWhenDone(node, emitter.Completion));
 
-        if (lookahead is null)
-        {
-            // Without a lookahead the head only wraps each batch; it is cheap and keeps one shape.
-            var wrap = Track(new TransformBlock<Batch, PreparedBatch>(batch => new PreparedBatch(batch, null), Ordered(1, node.Inputs.Count == 1)));
-            return Chain(wrap, transform);
-        }
-
-        var prepare = Track(new TransformBlock<Batch, PreparedBatch>(
-            batch => NotDropped(node, batch, lookahead.PrepareAsync(batch, Abort)),
-            Ordered(lookahead.Lookahead, node.Inputs.Count == 1)));
-        return Chain(prepare, transform);
+        // The head takes batches one at a time, in order; it has no output buffer of its own, so a
+        // fault or an abort ends it at once (a source block holding output for a dead target would not).
+        var head = Track(new ActionBlock<Batch>(
+            async batch =>
+            {
+                var prepared = lookahead is null ? null : Task.Run(() => lookahead.PrepareAsync(batch, Abort).AsTask());
+                if (!await transform.SendAsync(new Pending(batch, prepared), Abort).ConfigureAwait(false))
+                {
+                    await AwaitDeclinedAsync(transform).ConfigureAwait(false);
+                    throw new InvalidOperationException($"step '{node.Name}' stopped accepting batches");
+                }
+            },
+            new ExecutionDataflowBlockOptions { BoundedCapacity = 1, CancellationToken = Abort }));
+        Watch(head.Completion);
+        Watch(CompleteWhenDone(head.Completion, transform));
+        return head;
     }
+
+    private async ValueTask<Batch> FinishAsync(ILookaheadProcessor lookahead, Task<PreparedBatch> prepared) =>
+        await lookahead.FinishAsync(await prepared.ConfigureAwait(false), Abort).ConfigureAwait(false);
+
+    /// <summary>A batch on its way into a step's block, with its cache lookup already under way (or none).</summary>
+    private sealed record Pending(Batch Batch, Task<PreparedBatch>? Prepared);
 
     /// <summary>
     /// Dataflow drops an item whose delegate ends cancelled, without faulting the block: a batch
@@ -231,23 +252,7 @@ internal sealed class PipelineRun
         }
     }
 
-    private ITargetBlock<Batch> Chain(TransformBlock<Batch, PreparedBatch> head, TransformBlock<PreparedBatch, Batch> tail)
-    {
-        head.LinkTo(tail);
-        Watch(head.Completion);
-        Watch(CompleteWhenDone(head.Completion, tail));
-        return head;
-    }
 
-    private ExecutionDataflowBlockOptions Ordered(int parallelism, bool singleProducer) => new()
-    {
-        MaxDegreeOfParallelism = parallelism,
-        // At least twice the parallelism, or ordered output holds fast batches behind a slow one and stalls the workers.
-        BoundedCapacity = Math.Max(2, 2 * parallelism),
-        EnsureOrdered = true,
-        SingleProducerConstrained = singleProducer,
-        CancellationToken = Abort,
-    };
 
     private ITargetBlock<Batch> CreateSinkBlock(PlannedNode node)
     {
@@ -382,7 +387,7 @@ internal sealed class PipelineRun
     /// later. Wait for that (or the abort) and report the block's own fault first, so the run's error
     /// is the cause (the step, its batch, its first record) and not this refusal; then end as aborted.
     /// </summary>
-    private async Task AwaitDeclinedAsync(ITargetBlock<Batch> target)
+    private async Task AwaitDeclinedAsync(IDataflowBlock target)
     {
         await Task.WhenAny(target.Completion, Task.Delay(Timeout.Infinite, Abort)).ConfigureAwait(false);
         if (target.Completion.IsFaulted)

@@ -33,6 +33,27 @@ public sealed class NodeParameters
 
     private readonly Dictionary<string, string> _typed = new(StringComparer.OrdinalIgnoreCase);
 
+    private readonly SortedDictionary<string, string> _contents = new(StringComparer.Ordinal);
+
+    /// <summary>Content hashes of the files the step's output depends on, by parameter name.</summary>
+    internal IReadOnlyDictionary<string, string> ContentHashes => _contents;
+
+    /// <summary>
+    /// Declares that the step's output depends on <paramref name="content"/> (a file named by
+    /// parameter <paramref name="name"/>): its hash joins the step's cache signature, so editing the
+    /// file re-runs the step instead of replaying results computed from the old contents.
+    /// Call it while the step is built, with the bytes it actually uses.
+    /// </summary>
+    public void DependsOnContent(string name, ReadOnlySpan<byte> content)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var hash = Caching.CacheHash.Of(content);
+        lock (_contents)
+        {
+            _contents[name] = hash;
+        }
+    }
+
     /// <summary>Configuration path of one parameter.</summary>
     public string PathOf(string name) => ConfigPath + ":" + name;
 

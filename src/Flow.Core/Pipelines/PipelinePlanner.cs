@@ -11,6 +11,9 @@ namespace Flow.Pipelines;
 /// </summary>
 internal sealed class PipelinePlanner
 {
+    /// <summary>The most batches one step may process at once.</summary>
+    public const int MaxParallelism = 1024;
+
     private readonly NodeTypeRegistry _registry;
     private readonly IServiceProvider _services;
     private readonly ILoggerFactory _loggerFactory;
@@ -35,6 +38,16 @@ internal sealed class PipelinePlanner
             {
                 errors.Add(new ConfigurationError(node.ConfigPath + ":Name", $"duplicate node name '{node.Name}' (also {byName[node.Name].ConfigPath})"));
             }
+        }
+
+        foreach (var step in definition.Steps.Where(s => s.Parallelism is < 1 or > MaxParallelism))
+        {
+            errors.Add(new ConfigurationError(step.ConfigPath + ":Parallelism", $"{step.Parallelism} is not between 1 and {MaxParallelism}"));
+        }
+
+        if (definition.BatchSize < 1)
+        {
+            errors.Add(new ConfigurationError(definition.ConfigPath + ":BatchSize", $"{definition.BatchSize} is not a whole number of at least 1"));
         }
 
         if (definition.Sources.Count == 0)

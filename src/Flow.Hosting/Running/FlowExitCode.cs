@@ -22,11 +22,17 @@ public sealed class FlowExitCode
     /// <summary>Interrupted by SIGTERM.</summary>
     public const int Terminated = 143;
 
-    private int _value;
+    private int _value = -1;
     private int _signal;
 
-    /// <summary>The code to exit with.</summary>
-    public int Value => Volatile.Read(ref _value);
+    /// <summary>
+    /// The code to exit with. When the run never recorded an outcome (the host gave up waiting for
+    /// it at the end of its shutdown timeout), it is the interrupted code if a signal stopped the
+    /// host, else <see cref="Failed"/>: never a success that did not happen.
+    /// </summary>
+    public int Value => Volatile.Read(ref _value) is >= 0 and var value
+        ? value
+        : Volatile.Read(ref _signal) != 0 ? InterruptedCode : Failed;
 
     internal bool SignalledByTerm => Volatile.Read(ref _signal) == Terminated;
 

@@ -62,6 +62,11 @@ internal sealed partial class FlowWorker : BackgroundService
         {
             _exitCode.Set(await RunAsync(stoppingToken).ConfigureAwait(false));
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopped while connecting to the cache store, before any batch ran.
+            _exitCode.Set(_exitCode.InterruptedCode);
+        }
         catch (Exception ex)
         {
             LogUnexpected(ex, ex.Message);

@@ -9,6 +9,26 @@ namespace Flow.Redis.Caching;
 /// <summary>Creates Redis cache stores.</summary>
 public static class RedisCacheStoreFactory
 {
+    /// <summary>Whether <paramref name="configuration"/> parses as a StackExchange.Redis connection string naming at least one endpoint.</summary>
+    /// <param name="configuration">The connection string.</param>
+    /// <returns>True when it can be used to connect.</returns>
+    public static bool IsValidConfiguration(string? configuration)
+    {
+        if (string.IsNullOrWhiteSpace(configuration))
+        {
+            return false;
+        }
+
+        try
+        {
+            return ConfigurationOptions.Parse(configuration).EndPoints.Count > 0;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// Connects to Redis and returns a cache store over one shared connection. When Redis cannot be
     /// reached within <see cref="RedisCacheStoreOptions.ConnectTimeout"/> the store is returned

@@ -32,6 +32,24 @@ public sealed class CacheEntryCodecTests
     }
 
     [Fact]
+    public void TryDecode_UnderAnotherKey_IsRejected_SignedOrNot()
+    {
+        var payload = System.Text.Encoding.UTF8.GetBytes(new string('x', 300));
+        var written = new CacheKey("aa11", "bb22");
+        foreach (var codec in new[] { new CacheEntryCodec(), new CacheEntryCodec(System.Text.Encoding.UTF8.GetBytes("key")) })
+        {
+            var entry = codec.Encode(payload, DateTimeOffset.UnixEpoch, written);
+
+            Assert.True(codec.TryDecode(written, entry, out var read, out _, out _));
+            Assert.Equal(payload, read);
+            Assert.False(codec.TryDecode(new CacheKey("aa11", "bb23"), entry, out _, out _, out var otherInput));
+            Assert.False(codec.TryDecode(new CacheKey("aa12", "bb22"), entry, out _, out _, out var otherStep));
+            Assert.NotNull(otherInput);
+            Assert.NotNull(otherStep);
+        }
+    }
+
+    [Fact]
     public void Encode_CompressiblePayload_StoresItCompressed()
     {
         var payload = Payload("batch");

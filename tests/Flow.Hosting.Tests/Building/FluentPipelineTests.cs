@@ -93,6 +93,36 @@ public sealed class FluentPipelineTests : IDisposable
         Assert.Equal(FlowExitCode.ConfigurationError, exitCode);
     }
 
+    [Fact]
+    public async Task AddFlow_CodePipelineWithParallelismZero_ExitCodeIsTwo()
+    {
+        var output = _temp.File("out.jsonl");
+        var builder = CreateBuilder(new Dictionary<string, string?>());
+        builder.Services.AddFlow(flow => flow.Pipeline("bad", p => p
+            .Source("gen", "Generate", new { Count = 10 })
+            .Step("keep", "Filter", new { Where = "true" }, new StepOptions { Parallelism = 0 })
+            .Sink("out", "JsonLines", new { Path = output })));
+
+        var exitCode = await RunHostAsync(builder);
+
+        Assert.Equal(FlowExitCode.ConfigurationError, exitCode);
+        Assert.False(File.Exists(output + ".partial"), "nothing may run, no sink may open");
+    }
+
+    [Fact]
+    public Task ExitCode_NeverRecorded_IsFailedOrTheSignalsCode_NeverSuccess()
+    {
+        // The host gave up waiting for the run (its shutdown timeout): no outcome was recorded.
+        Assert.Equal(FlowExitCode.Failed, new FlowExitCode().Value);
+        var terminated = new FlowExitCode();
+        terminated.RecordSignal(FlowExitCode.Terminated);
+        Assert.Equal(FlowExitCode.Terminated, terminated.Value);
+        var recorded = new FlowExitCode();
+        recorded.Set(FlowExitCode.Success);
+        Assert.Equal(FlowExitCode.Success, recorded.Value);
+        return Task.CompletedTask;
+    }
+
     private HostApplicationBuilder CreateBuilder(Dictionary<string, string?> configuration)
     {
         // The content root is an empty folder, so no appsettings.json of the repository is read.

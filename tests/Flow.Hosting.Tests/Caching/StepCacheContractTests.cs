@@ -347,6 +347,30 @@ public abstract class StepCacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StepThatThrows_OnAWarmCache_StillEndsTheRun()
+    {
+        // Lookups run ahead of the step: on a warm cache the batches after the failing one are
+        // already replayed and queued when it throws. That queue must not keep the run alive.
+        const long FaultyBatch = 3;
+        var definition = Flights();
+        await RunAsync(definition);
+        Harness.Probes["tag"].FailOnBatch = FaultyBatch;
+
+        // Damaged entries are misses: the faulty batch is computed (and throws) while the batches
+        // after it are still being looked up; later attempts replay the batches fixed meanwhile.
+        foreach (var key in await EntryKeysAsync(SignatureOf(definition, "tag")))
+        {
+            await OverwriteRawEntryAsync(key, 60, new byte[] { 1, 2, 3 });
+        }
+
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var failed = await RunAsync(definition).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(RunStatus.Failed, failed.Status);
+        }
+    }
+
+    [Fact]
     public async Task EmptyOutput_IsCachedAsEmpty()
     {
         var definition = Flights(where: "delay > 100000");

@@ -34,6 +34,15 @@ internal sealed class LookupStep : RecordStep
         }
 
         _rows = Load(parameters, file, on);
+        try
+        {
+            // The join is only as fresh as the file: an edited file must not replay old joins.
+            parameters.DependsOnContent("File", File.ReadAllBytes(file));
+        }
+        catch (IOException ex)
+        {
+            throw parameters.Error("File", $"cannot read '{file}': {ex.Message}");
+        }
     }
 
     private enum MissingPolicy
