@@ -119,9 +119,8 @@ public sealed class RunTests
         await using var flow = await FlowProcess.RunAsync(workspace.Path, TimeSpan.FromSeconds(60), "run", "--config", config);
 
         Assert.True(flow.ExitCode == 1, $"exit code {flow.ExitCode}; stderr:{Environment.NewLine}{flow.StandardError}");
-        Assert.Contains("pipeline 'p', node 'airport', batch 0 of source 'flights'", flow.StandardError);
-        Assert.Contains("lookup found no row for date = '2001/01/01 00:47'", flow.StandardError);
-        Assert.Contains("first record: {\"date\":\"2001/01/01 00:47\",\"delay\":66", flow.StandardError);
+        // Parallelism 2: batches 0 and 1 fail side by side, and the first to fail is the one reported.
+        Assert.Matches(@"pipeline 'p', node 'airport', batch [01] of source 'flights' \(records \d+\.\.\d+\): lookup found no row for date = '2001/01/0[13] \d\d:\d\d'; first record: \{""date"":""2001/01/0[13] ", flow.StandardError);
         Assert.Equal("previous output\n", await File.ReadAllTextAsync(workspace.File("out/flights.jsonl")));
         Assert.False(File.Exists(workspace.File("out/copy.csv")), "a failed run must not publish any sink's output");
     }

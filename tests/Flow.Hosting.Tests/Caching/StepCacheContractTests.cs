@@ -232,7 +232,7 @@ public abstract class StepCacheContractTests : IAsyncLifetime
 
         var replaced = await Harness.WithStoreAsync(Settings(), store => store.GetAsync(victim, CancellationToken.None));
         Assert.NotNull(replaced);
-        Assert.True(_codec.TryDecode(replaced, out _, out _, out var error), error);
+        Assert.True(_codec.TryDecode(victim, replaced, out _, out _, out var error), error);
 
         Harness.Probes.ResetAll();
         var after = await RunAsync(definition);
@@ -289,7 +289,7 @@ public abstract class StepCacheContractTests : IAsyncLifetime
             {
                 var entry = await store.GetAsync(key, CancellationToken.None);
                 Assert.NotNull(entry);
-                Assert.True(_codec.TryDecode(entry, out _, out var createdAt, out var error), error);
+                Assert.True(_codec.TryDecode(key, entry, out _, out var createdAt, out var error), error);
                 newest = createdAt > newest ? createdAt : newest;
             }
 
