@@ -14,12 +14,15 @@ internal sealed class NodeStats
     private long _elapsedTicks;
     private long _savedTicks;
 
-    public NodeStats(string name, NodeKind kind, string type)
+    public NodeStats(string pipeline, string name, NodeKind kind, string type)
     {
+        Pipeline = pipeline;
         Name = name;
         Kind = kind;
         Type = type;
     }
+
+    public string Pipeline { get; }
 
     public string Name { get; }
 
@@ -51,11 +54,20 @@ internal sealed class NodeStats
         Interlocked.Add(ref _recordsIn, recordsIn);
         Interlocked.Add(ref _recordsOut, recordsOut);
         Interlocked.Add(ref _elapsedTicks, ToTimeSpanTicks(elapsedStopwatchTicks));
+        FlowMetrics.Batch(Pipeline, Name, recordsIn, recordsOut);
     }
 
-    public void AddMiss() => Interlocked.Increment(ref _misses);
+    public void AddMiss()
+    {
+        Interlocked.Increment(ref _misses);
+        FlowMetrics.Miss(Pipeline, Name);
+    }
 
-    public void AddHit() => Interlocked.Increment(ref _hits);
+    public void AddHit()
+    {
+        Interlocked.Increment(ref _hits);
+        FlowMetrics.Hit(Pipeline, Name);
+    }
 
     public void AddSaved(TimeSpan saved) => Interlocked.Add(ref _savedTicks, saved.Ticks);
 

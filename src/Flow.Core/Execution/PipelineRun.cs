@@ -47,7 +47,7 @@ internal sealed class PipelineRun
         _stop = stop;
         foreach (var node in plan.Nodes)
         {
-            _stats[node.Name] = new NodeStats(node.Name, node.Kind, node.Definition.Type);
+            _stats[node.Name] = new NodeStats(plan.Name, node.Name, node.Kind, node.Definition.Type);
         }
     }
 

@@ -54,8 +54,14 @@ internal static class Ops
 
     public static object? Multiply(object? a, object? b) => Arithmetic(a, b, '*');
 
-    public static object? Divide(object? a, object? b) =>
-        ToDouble(a) is { } x && ToDouble(b) is { } y && y != 0 ? x / y : null;
+    public static object? Divide(object? a, object? b) => (a, b) switch
+    {
+        (double x, double y) => y != 0 ? x / y : null,
+        (long x, long y) => y != 0 ? (double)x / y : null,
+        (double x, long y) => y != 0 ? x / y : null,
+        (long x, double y) => y != 0 ? x / y : null,
+        _ => ToDouble(a) is { } x && ToDouble(b) is { } y && y != 0 ? x / y : null,
+    };
 
     public static object? Modulo(object? a, object? b)
     {
@@ -84,6 +90,14 @@ internal static class Ops
         {
             case (long x, long y):
                 return x.CompareTo(y);
+
+            // Numbers of both kinds compare directly: the general path below boxes and parses.
+            case (double x, double y):
+                return double.IsNaN(x) || double.IsNaN(y) ? null : x.CompareTo(y);
+            case (double x, long y):
+                return double.IsNaN(x) ? null : x.CompareTo(y);
+            case (long x, double y):
+                return double.IsNaN(y) ? null : ((double)x).CompareTo(y);
             case (string x, string y):
                 return Math.Sign(string.CompareOrdinal(x, y));
             case (bool x, bool y):
@@ -204,6 +218,17 @@ internal static class Ops
     /// <summary>+, - and * on longs, falling back to double when the long result would overflow.</summary>
     private static object? Arithmetic(object? a, object? b, char op)
     {
+        // A double on either side makes a double: no parsing or nullable round trips needed.
+        switch (a, b)
+        {
+            case (double dx, double dy):
+                return Apply(dx, dy, op);
+            case (double dx, long ly):
+                return Apply(dx, ly, op);
+            case (long lx, double dy):
+                return Apply(lx, dy, op);
+        }
+
         var x = ToNumber(a);
         var y = ToNumber(b);
         if (x is long l && y is long r)
@@ -223,8 +248,13 @@ internal static class Ops
             }
         }
 
-        return ToDouble(x) is { } ld && ToDouble(y) is { } rd
-            ? op switch { '+' => ld + rd, '-' => ld - rd, _ => ld * rd }
-            : null;
+        return ToDouble(x) is { } ld && ToDouble(y) is { } rd ? Apply(ld, rd, op) : null;
     }
+
+    private static object Apply(double x, double y, char op) => op switch
+    {
+        '+' => x + y,
+        '-' => x - y,
+        _ => x * y,
+    };
 }
