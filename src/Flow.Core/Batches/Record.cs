@@ -83,15 +83,7 @@ public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
             return;
         }
 
-        if (_count == _names.Length)
-        {
-            Array.Resize(ref _names, _count * 2);
-            Array.Resize(ref _values, _count * 2);
-        }
-
-        _names[_count] = name;
-        _values[_count] = value;
-        _count++;
+        Append(name, value);
     }
 
     /// <summary>
