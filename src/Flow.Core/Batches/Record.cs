@@ -4,9 +4,10 @@ namespace Flow.Batches;
 
 /// <summary>
 /// One record: an ordered set of named fields. Field names are case-sensitive.
-/// Values are <see langword="null"/>, <see cref="bool"/>, <see cref="long"/>, <see cref="double"/>,
+/// Values are <see langword="null"/>, <see cref="bool"/>, <see cref="long"/>, a finite <see cref="double"/>,
 /// <see cref="string"/>, a nested <see cref="Record"/> or a <see cref="List{T}"/> of such values;
-/// <see cref="Normalize"/> turns other CLR numbers into these.
+/// <see cref="Normalize"/> turns other CLR values into these, and every writer (JSON, CSV, the cache)
+/// sees the same values.
 /// </summary>
 /// <remarks>
 /// Records are small (tens of fields), so fields are kept in two parallel arrays and looked up
@@ -157,28 +158,13 @@ public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
         return copy;
     }
 
-    /// <summary>Turns a CLR value into one of the value kinds a record holds.</summary>
-    public static object? Normalize(object? value) => value switch
-    {
-        null or string or long or double or bool or Record or List<object?> => value,
-        int i => (long)i,
-        short s => (long)s,
-        byte b => (long)b,
-        sbyte sb => (long)sb,
-        ushort us => (long)us,
-        uint ui => (long)ui,
-        ulong ul => ul <= long.MaxValue ? (object)(long)ul : (double)ul,
-        float f => (double)f,
-        decimal d => decimal.IsInteger(d) && d >= long.MinValue && d <= long.MaxValue ? (object)(long)d : (double)d,
-        char c => c.ToString(),
-        Guid g => g.ToString(),
-        DateTime dt => dt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-        DateTimeOffset dto => dto.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-        TimeSpan ts => ts.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
-        IEnumerable<KeyValuePair<string, object?>> pairs => FromPairs(pairs),
-        IEnumerable sequence => sequence.Cast<object?>().Select(Normalize).ToList(),
-        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
-    };
+    /// <summary>
+    /// Turns a CLR value into one of the value kinds a record holds: other integers become
+    /// <see cref="long"/>, <see cref="float"/> and <see cref="decimal"/> a <see cref="double"/> when it
+    /// holds them exactly, dates ISO 8601 text, dictionaries records, sequences lists (items normalized
+    /// too); a value with no exact place (NaN, infinity, an integer beyond int64) is kept as its text.
+    /// </summary>
+    public static object? Normalize(object? value) => RecordValue.Normalize(value);
 
     /// <summary>Creates a record from name/value pairs.</summary>
     public static Record FromPairs(IEnumerable<KeyValuePair<string, object?>> pairs)

@@ -12,11 +12,11 @@ namespace Flow.Serialization;
 /// is instantiated from them but the record value kinds.
 /// </summary>
 /// <remarks>
-/// <para>Layout (version 1). <c>varint</c> is unsigned LEB128: 7 bits a byte, low group first, high bit
+/// <para>Layout (version 2; version 1 allowed NaN and infinite doubles). <c>varint</c> is unsigned LEB128: 7 bits a byte, low group first, high bit
 /// set on every byte but the last; at most 5 bytes for a count, length or index (value &lt;= int.MaxValue)
 /// and 10 for a long; the shortest form only (a non-final zero byte group is rejected).</para>
 /// <code>
-/// batch   = version:u8 (=1)
+/// batch   = version:u8 (=2)
 ///           nameCount:varint  name{nameCount}         ; distinct field names, in order of first use
 ///           recordCount:varint record{recordCount}
 /// name    = byteLength:varint utf8{byteLength}
@@ -27,7 +27,8 @@ namespace Flow.Serialization;
 ///   0x01 false     (no payload)
 ///   0x02 true      (no payload)
 ///   0x03 long      zig-zag varint: (n &lt;&lt; 1) ^ (n &gt;&gt; 63)
-///   0x04 double    8 bytes, IEEE 754 bits, little-endian (NaN payload and -0.0 kept)
+///   0x04 double    8 bytes, IEEE 754 bits, little-endian; finite only (-0.0 kept; NaN and
+///                  infinity are not record values: they are written as their text, tag 0x05)
 ///   0x05 string    byteLength:varint utf8{byteLength}
 ///   0x06 record    fieldCount:varint field{fieldCount} ; nested records use the batch name table
 ///   0x07 list      count:varint value{count}
@@ -42,7 +43,7 @@ namespace Flow.Serialization;
 internal static class BatchSerializer
 {
     /// <summary>The format version, first byte of every payload; part of every step signature.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     /// <summary>Deepest nesting of records and lists inside a record's values.</summary>
     public const int MaxDepth = 64;
@@ -270,7 +271,7 @@ internal static class BatchSerializer
                     WriteByte(TagLong);
                     WriteVarint((ulong)((l << 1) ^ (l >> 63)));
                     break;
-                case double d:
+                case double d when double.IsFinite(d):
                     EnsureCapacity(9);
                     _buffer[_position] = TagDouble;
                     BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(_position + 1), BitConverter.DoubleToInt64Bits(d));
@@ -304,8 +305,9 @@ internal static class BatchSerializer
                     break;
                 default:
                     // A list built by hand can hold CLR values a record's setter would have normalized
-                    // (an int, a decimal): write them as the record would hold them, so 1 and 1L agree.
-                    WriteValue(Record.Normalize(value), depth);
+                    // (an int, a decimal, NaN): write them as the record would hold them, the way the
+                    // JSON writer does, so a replay gives the same bytes as the computed run.
+                    WriteValue(RecordValue.Normalize(value), depth);
                     break;
             }
         }
@@ -561,9 +563,14 @@ internal static class BatchSerializer
                         throw Truncated();
                     }
 
-                    var bits = BinaryPrimitives.ReadInt64LittleEndian(_data.Slice(_position, 8));
+                    var number = BitConverter.Int64BitsToDouble(BinaryPrimitives.ReadInt64LittleEndian(_data.Slice(_position, 8)));
+                    if (!double.IsFinite(number))
+                    {
+                        throw Malformed("a double is NaN or infinite, which no record holds");
+                    }
+
                     _position += 8;
-                    return BitConverter.Int64BitsToDouble(bits);
+                    return number;
                 case TagString:
                     return ReadStringValue();
                 case TagRecord:

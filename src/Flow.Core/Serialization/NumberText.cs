@@ -122,9 +122,10 @@ internal static class NumberText
         null => null,
         string s => s,
         long l => l.ToString(CultureInfo.InvariantCulture),
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        double d when double.IsFinite(d) => d.ToString("R", CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
         Batches.Record r => RecordJson.ToJson(r),
-        _ => Convert.ToString(value, CultureInfo.InvariantCulture),
+        List<object?> list => RecordJson.ToJson(list),
+        _ => Format(Batches.RecordValue.Normalize(value)),
     };
 }

@@ -30,6 +30,18 @@ internal static class RecordJson
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>A list value as compact JSON (a CSV cell, a lookup key).</summary>
+    public static string ToJson(List<object?> list)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            WriteValue(writer, list);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
     public static Utf8JsonWriter CreateWriter(IBufferWriter<byte> output) => new(output, WriterOptions);
 
     public static Utf8JsonWriter CreateWriter(Stream output) => new(output, WriterOptions);
@@ -59,17 +71,8 @@ internal static class RecordJson
             case long l:
                 writer.WriteNumberValue(l);
                 break;
-            case double d:
-                if (double.IsFinite(d))
-                {
-                    writer.WriteNumberValue(d);
-                }
-                else
-                {
-                    // JSON has no NaN or infinity; null is the least surprising stand-in.
-                    writer.WriteNullValue();
-                }
-
+            case double d when double.IsFinite(d):
+                writer.WriteNumberValue(d);
                 break;
             case bool b:
                 writer.WriteBooleanValue(b);
@@ -87,7 +90,9 @@ internal static class RecordJson
                 writer.WriteEndArray();
                 break;
             default:
-                writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
+                // A value a record's setter did not see (an item added to a list afterwards, NaN):
+                // written as the record model holds it, the same way the cache's serializer does.
+                WriteValue(writer, RecordValue.Normalize(value));
                 break;
         }
     }

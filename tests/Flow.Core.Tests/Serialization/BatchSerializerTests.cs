@@ -38,8 +38,34 @@ public sealed class BatchSerializerTests
 
     public static TheoryData<double> EdgeDoubles => new()
     {
-        -0.0, 0.0, double.NaN, double.PositiveInfinity, double.NegativeInfinity, double.Epsilon, double.MaxValue, 0.1,
+        -0.0, 0.0, double.Epsilon, double.MaxValue, double.MinValue, 0.1,
     };
+
+    [Theory]
+    [InlineData(double.NaN, "NaN")]
+    [InlineData(double.PositiveInfinity, "Infinity")]
+    [InlineData(double.NegativeInfinity, "-Infinity")]
+    public void Serialize_NonFiniteDoubleInAList_IsWrittenAsTheTextARecordKeepsItAs(double value, string text)
+    {
+        // Added to a list after the record normalized it: the writer applies the same value model.
+        var list = new List<object?>();
+        var records = new List<Record> { new() { ["d"] = value, ["l"] = list } };
+        list.Add(value);
+
+        var back = BatchSerializer.Deserialize(BatchSerializer.Serialize(records));
+
+        Assert.Equal(text, back[0]["d"]);
+        Assert.Equal(new List<object?> { text }, back[0]["l"]);
+    }
+
+    [Fact]
+    public void Deserialize_NonFiniteDouble_ThrowsFormatException()
+    {
+        byte[] bytes = [BatchSerializer.FormatVersion, 1, 1, (byte)'d', 1, 1, 0, BatchSerializer.TagDouble, 0, 0, 0, 0, 0, 0, 0xF8, 0x7F];
+
+        var ex = Assert.Throws<FormatException>(() => BatchSerializer.Deserialize(bytes));
+        Assert.Contains("NaN", ex.Message);
+    }
 
     [Theory]
     [MemberData(nameof(EdgeDoubles))]
@@ -214,7 +240,7 @@ public sealed class BatchSerializerTests
     public void Deserialize_NestingBeyondMaxDepth_ThrowsFormatException()
     {
         // version, 1 name "v", 1 record with 1 field: v = list[list[...[null]]] one level too deep.
-        var bytes = new List<byte> { 1, 1, 1, (byte)'v', 1, 1, 0 };
+        var bytes = new List<byte> { BatchSerializer.FormatVersion, 1, 1, (byte)'v', 1, 1, 0 };
         for (var i = 0; i < BatchSerializer.MaxDepth + 1; i++)
         {
             bytes.AddRange([BatchSerializer.TagList, 1]);
@@ -268,16 +294,16 @@ public sealed class BatchSerializerTests
     public void Deserialize_HugeCount_ThrowsFormatExceptionWithoutAllocating()
     {
         // A name count of int.MaxValue in a 6-byte payload.
-        byte[] bytes = [1, 0xFF, 0xFF, 0xFF, 0xFF, 0x07];
+        byte[] bytes = [2, 0xFF, 0xFF, 0xFF, 0xFF, 0x07];
 
         var ex = Assert.Throws<FormatException>(() => BatchSerializer.Deserialize(bytes));
         Assert.Contains("name count", ex.Message);
     }
 
     [Theory]
-    [InlineData(new byte[] { 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F })]
-    [InlineData(new byte[] { 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 })]
-    [InlineData(new byte[] { 1, 0x80, 0x00, 0 })]
+    [InlineData(new byte[] { 2, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F })]
+    [InlineData(new byte[] { 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 })]
+    [InlineData(new byte[] { 2, 0x80, 0x00, 0 })]
     public void Deserialize_BadVarint_ThrowsFormatException(byte[] bytes)
     {
         Assert.Throws<FormatException>(() => BatchSerializer.Deserialize(bytes));
@@ -286,33 +312,33 @@ public sealed class BatchSerializerTests
     [Fact]
     public void Deserialize_UnknownVersion_ThrowsFormatException()
     {
-        var ex = Assert.Throws<FormatException>(() => BatchSerializer.Deserialize([2, 0, 0]));
-        Assert.Contains("version 2", ex.Message);
+        var ex = Assert.Throws<FormatException>(() => BatchSerializer.Deserialize([1, 0, 0]));
+        Assert.Contains("version 1", ex.Message);
     }
 
     [Fact]
     public void Deserialize_TrailingBytes_ThrowsFormatException()
     {
-        Assert.Throws<FormatException>(() => BatchSerializer.Deserialize([1, 0, 0, 0]));
+        Assert.Throws<FormatException>(() => BatchSerializer.Deserialize([2, 0, 0, 0]));
     }
 
     [Fact]
     public void Deserialize_UnknownTag_ThrowsFormatException()
     {
-        var ex = Assert.Throws<FormatException>(() => BatchSerializer.Deserialize([1, 1, 1, (byte)'a', 1, 1, 0, 0x42]));
+        var ex = Assert.Throws<FormatException>(() => BatchSerializer.Deserialize([2, 1, 1, (byte)'a', 1, 1, 0, 0x42]));
         Assert.Contains("tag", ex.Message);
     }
 
     [Fact]
     public void Deserialize_NameIndexOutsideTable_ThrowsFormatException()
     {
-        Assert.Throws<FormatException>(() => BatchSerializer.Deserialize([1, 1, 1, (byte)'a', 1, 1, 1, BatchSerializer.TagNull]));
+        Assert.Throws<FormatException>(() => BatchSerializer.Deserialize([2, 1, 1, (byte)'a', 1, 1, 1, BatchSerializer.TagNull]));
     }
 
     [Fact]
     public void Deserialize_DuplicateFieldInRecord_ThrowsFormatException()
     {
-        byte[] bytes = [1, 1, 1, (byte)'a', 1, 2, 0, BatchSerializer.TagNull, 0, BatchSerializer.TagNull];
+        byte[] bytes = [2, 1, 1, (byte)'a', 1, 2, 0, BatchSerializer.TagNull, 0, BatchSerializer.TagNull];
 
         var ex = Assert.Throws<FormatException>(() => BatchSerializer.Deserialize(bytes));
         Assert.Contains("twice", ex.Message);
@@ -321,7 +347,7 @@ public sealed class BatchSerializerTests
     [Fact]
     public void Deserialize_InvalidUtf8_ThrowsFormatException()
     {
-        byte[] bytes = [1, 1, 1, (byte)'a', 1, 1, 0, BatchSerializer.TagString, 2, 0xC3, 0x28];
+        byte[] bytes = [2, 1, 1, (byte)'a', 1, 1, 0, BatchSerializer.TagString, 2, 0xC3, 0x28];
 
         var ex = Assert.Throws<FormatException>(() => BatchSerializer.Deserialize(bytes));
         Assert.Contains("UTF-8", ex.Message);
@@ -333,7 +359,7 @@ public sealed class BatchSerializerTests
         // The example of docs/cache-format.md: [{"id": -2, "ok": true, "tags": ["x", 1.5]}]
         byte[] bytes =
         [
-            1,                                  // version
+            2,                                  // version
             3, 2, (byte)'i', (byte)'d', 2, (byte)'o', (byte)'k', 4, (byte)'t', (byte)'a', (byte)'g', (byte)'s',
             1,                                  // one record
             3,                                  // three fields
