@@ -4,6 +4,7 @@ using Flow.Steps;
 namespace Flow.Core.Tests;
 
 /// <summary>A pass-through step that holds batch <see cref="AtBatch"/> until the test releases it.</summary>
+[ReadsBatchPosition]
 internal sealed class GateStep : IStep
 {
     private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);

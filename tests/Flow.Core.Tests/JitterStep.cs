@@ -7,6 +7,7 @@ namespace Flow.Core.Tests;
 /// Appends <c>/NAME</c> to every record's <c>path</c> field and waits a pseudo-random 0–20 ms per batch (a function of
 /// the batch index and the step's salt), so with parallelism later batches often finish first.
 /// </summary>
+[ReadsBatchPosition]
 internal sealed class JitterStep : IStep
 {
     private readonly string _branch;

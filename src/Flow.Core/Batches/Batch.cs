@@ -10,16 +10,42 @@ namespace Flow.Batches;
 /// </remarks>
 public sealed class Batch
 {
+    private readonly BatchId _id;
+
+    // Set on the view a step gets when it has not declared [ReadsBatchPosition]: its cache key
+    // covers only the records, so reading the position would let a replay serve another position's output.
+    private readonly bool _positionHidden;
+
     /// <summary>Creates a batch.</summary>
     public Batch(BatchId id, IReadOnlyList<Record> records)
     {
         ArgumentNullException.ThrowIfNull(records);
-        Id = id;
+        _id = id;
         Records = records;
     }
 
-    /// <summary>The batch's deterministic identity.</summary>
-    public BatchId Id { get; }
+    private Batch(Batch batch, bool positionHidden)
+    {
+        _id = batch._id;
+        Records = batch.Records;
+        Encoded = batch.Encoded;
+        _positionHidden = positionHidden;
+    }
+
+    /// <summary>
+    /// The batch's deterministic identity: source, index and offset. A step may read it only when its
+    /// class is marked <see cref="Steps.ReadsBatchPositionAttribute"/> (then the position joins its cache key);
+    /// otherwise reading it throws, since a cached result would be replayed at other positions.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A step that did not declare <see cref="Steps.ReadsBatchPositionAttribute"/> reads it.</exception>
+    public BatchId Id => _positionHidden
+        ? throw new InvalidOperationException(
+            "this step reads the batch's position (Batch.Id) without declaring it: mark the step's class [ReadsBatchPosition], "
+            + "so that the position joins its cache key and a cached result is never replayed at another position")
+        : _id;
+
+    /// <summary>The identity, for the framework (logs, keys, sinks), whatever a step may see.</summary>
+    internal BatchId Identity => _id;
 
     /// <summary>The records, in source order.</summary>
     public IReadOnlyList<Record> Records { get; }
@@ -35,10 +61,13 @@ public sealed class Batch
     public int Count => Records.Count;
 
     /// <summary>A new batch with the same identity and other records.</summary>
-    public Batch With(IReadOnlyList<Record> records) => new(Id, records);
+    public Batch With(IReadOnlyList<Record> records) => new(_id, records);
 
     /// <summary>A new batch with the same identity, other records, and those records' serialized bytes.</summary>
-    internal Batch With(IReadOnlyList<Record> records, ReadOnlyMemory<byte> encoded) => new(Id, records) { Encoded = encoded };
+    internal Batch With(IReadOnlyList<Record> records, ReadOnlyMemory<byte> encoded) => new(_id, records) { Encoded = encoded };
+
+    /// <summary>The view of this batch a step gets: the same records, the position hidden unless the step reads it.</summary>
+    internal Batch ForStep(bool readsPosition) => readsPosition ? this : new Batch(this, positionHidden: true);
 
     /// <summary>A deep copy (records copied too).</summary>
     public Batch Clone()
@@ -49,9 +78,9 @@ public sealed class Batch
             copy[i] = Records[i].Clone();
         }
 
-        return new Batch(Id, copy) { Encoded = Encoded };
+        return new Batch(_id, copy) { Encoded = Encoded };
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"{Id} ({Count} records)";
+    public override string ToString() => $"{_id} ({Count} records)";
 }

@@ -14,4 +14,15 @@ internal static class CacheHash
         SHA256.HashData(data, hash);
         return Convert.ToHexStringLower(hash[..16]);
     }
+
+    /// <summary>The hash of a batch's bytes and its position, for steps whose output depends on where the batch sits.</summary>
+    public static string Of(ReadOnlySpan<byte> data, Batches.BatchId position)
+    {
+        using var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hasher.AppendData(data);
+        hasher.AppendData(System.Text.Encoding.UTF8.GetBytes($"\0position:{position.Source.Length}:{position.Source}:{position.Index}:{position.Offset}"));
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        hasher.GetHashAndReset(hash);
+        return Convert.ToHexStringLower(hash[..16]);
+    }
 }

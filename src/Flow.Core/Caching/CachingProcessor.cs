@@ -17,6 +17,7 @@ internal sealed class CachingProcessor : ILookaheadProcessor
     private readonly StepCacheScope _scope;
     private readonly string _stepName;
     private readonly string _signature;
+    private readonly bool _readsPosition;
     private readonly bool _lookups;
     private readonly TimeSpan? _maxAge;
     private readonly NodeStats _stats;
@@ -28,6 +29,7 @@ internal sealed class CachingProcessor : ILookaheadProcessor
         _scope = scope;
         _stepName = stepName;
         _signature = signature.Hash;
+        _readsPosition = signature.ReadsPosition;
         _lookups = lookups;
         _maxAge = maxAge;
         _stats = stats;
@@ -49,7 +51,7 @@ internal sealed class CachingProcessor : ILookaheadProcessor
             return new PreparedBatch(batch, null);
         }
 
-        var key = new CacheKey(_signature, CacheHash.Of(input.Span));
+        var key = new CacheKey(_signature, _readsPosition ? CacheHash.Of(input.Span, batch.Id) : CacheHash.Of(input.Span));
         var replayed = _lookups ? await TryReplayAsync(batch, key, cancellationToken).ConfigureAwait(false) : null;
         return new PreparedBatch(batch, new Lookup(key, replayed));
     }

@@ -7,16 +7,19 @@ using Flow.Serialization;
 namespace Flow.Caching;
 
 /// <summary>
-/// What a step's output depends on besides its input: its type, declared version, canonical
+/// What a step's output depends on besides its input: its type, its behaviour version (a built-in's,
+/// or the <see cref="Steps.StepVersionAttribute"/> of a custom step), the <c>Version</c> of its configuration, canonical
 /// parameters (typed values in normal form, text as written), the contents of files it declared it
 /// reads (<see cref="NodeParameters.DependsOnContent"/>) and the batch serializer's format version. Nothing else (not parallelism, retries,
 /// cache flags or node names), so changing those keeps the cache.
 /// </summary>
 internal sealed class StepSignature
 {
-    private StepSignature(string type, string? version, NodeParameters parameters, int format)
+    private StepSignature(string type, string? behaviour, bool readsPosition, string? version, NodeParameters parameters, int format)
     {
         Type = type;
+        Behaviour = behaviour;
+        ReadsPosition = readsPosition;
         Version = version;
         Parameters = parameters;
         Format = format;
@@ -25,6 +28,12 @@ internal sealed class StepSignature
     }
 
     public string Type { get; }
+
+    /// <summary>The behaviour version of a built-in, or the version a custom step declares in code.</summary>
+    public string? Behaviour { get; }
+
+    /// <summary>Whether the batch's position joins every key of this step.</summary>
+    public bool ReadsPosition { get; }
 
     public string? Version { get; }
 
@@ -39,7 +48,7 @@ internal sealed class StepSignature
     public string Hash { get; }
 
     public static StepSignature For(PlannedNode node) =>
-        new(node.CanonicalType, node.Definition.Version, node.Parameters, BatchSerializer.FormatVersion);
+        new(node.CanonicalType, node.Behaviour, node.ReadsBatchPosition, node.Definition.Version, node.Parameters, BatchSerializer.FormatVersion);
 
     private string ToJson()
     {
@@ -47,6 +56,7 @@ internal sealed class StepSignature
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
+            writer.WriteString("behaviour", Behaviour);
             if (Parameters.ContentHashes.Count > 0)
             {
                 // Only written when a step declared files, so other steps' signatures are unaffected.
@@ -62,6 +72,11 @@ internal sealed class StepSignature
             writer.WriteNumber("format", Format);
             writer.WritePropertyName("params");
             Parameters.Root.WriteCanonical(writer, Parameters.TypedValues);
+            if (ReadsPosition)
+            {
+                writer.WriteBoolean("position", true);
+            }
+
             writer.WriteString("type", Type);
             writer.WriteString("version", Version);
             writer.WriteEndObject();

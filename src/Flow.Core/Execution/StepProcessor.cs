@@ -10,14 +10,16 @@ internal sealed class StepProcessor : IBatchProcessor
     private readonly string _pipeline;
     private readonly string _node;
     private readonly IStep _step;
+    private readonly bool _readsPosition;
     private readonly NodeStats _stats;
     private long _computeTicks;
 
-    public StepProcessor(string pipeline, string node, IStep step, NodeStats stats)
+    public StepProcessor(string pipeline, string node, IStep step, bool readsPosition, NodeStats stats)
     {
         _pipeline = pipeline;
         _node = node;
         _step = step;
+        _readsPosition = readsPosition;
         _stats = stats;
     }
 
@@ -37,7 +39,8 @@ internal sealed class StepProcessor : IBatchProcessor
         IReadOnlyList<Record> output;
         try
         {
-            output = await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false)
+            // The step sees the batch's position only if it declared it (and then the position is in its key).
+            output = await _step.ProcessAsync(batch.ForStep(_readsPosition), cancellationToken).ConfigureAwait(false)
                      ?? throw new InvalidOperationException("the step returned null instead of a list of records");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

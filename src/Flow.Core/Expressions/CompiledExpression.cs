@@ -15,6 +15,14 @@ namespace Flow.Expressions;
 /// </remarks>
 internal sealed class CompiledExpression
 {
+    /// <summary>
+    /// The version of the language's meaning: operators, null rules, functions, number semantics.
+    /// It joins the cache signature of every step that evaluates expressions, so bump it in any
+    /// release that changes what some expression evaluates to (<c>round</c> rounding otherwise, a
+    /// new null rule), and results computed by the old language are never replayed.
+    /// </summary>
+    public const int BehaviourVersion = 1;
+
     private readonly Func<Record, object?> _evaluate;
 
     private CompiledExpression(string source, Func<Record, object?> evaluate, IReadOnlySet<string> fields)

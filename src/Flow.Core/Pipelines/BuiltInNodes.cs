@@ -1,3 +1,4 @@
+using Flow.Expressions;
 using Flow.Sinks.BuiltIn;
 using Flow.Sources.BuiltIn;
 using Flow.Steps.BuiltIn;
@@ -5,8 +6,16 @@ using Flow.Steps.BuiltIn;
 namespace Flow.Pipelines;
 
 /// <summary>The built-in node types, under the names DESIGN.md gives them.</summary>
+/// <remarks>
+/// Each step carries a behaviour version that joins its cache signature: bump a step's own number
+/// whenever a release changes what it outputs for the same input and parameters. Steps built on
+/// shared parts (the expression language, the file readers) include those parts' versions, so a
+/// change there invalidates exactly the steps that use them.
+/// </remarks>
 internal static class BuiltInNodes
 {
+    private static readonly string Expressions = "expressions." + CompiledExpression.BehaviourVersion;
+
     public static NodeTypeRegistry CreateRegistry()
     {
         var registry = new NodeTypeRegistry();
@@ -15,13 +24,13 @@ internal static class BuiltInNodes
         registry.Register(NodeKind.Source, "Csv", c => new CsvSource(c.Parameters));
         registry.Register(NodeKind.Source, "Generate", c => new GenerateSource(c.Parameters));
 
-        registry.Register(NodeKind.Step, "Select", c => new SelectStep(c.Parameters));
-        registry.Register(NodeKind.Step, "Drop", c => new DropStep(c.Parameters));
-        registry.Register(NodeKind.Step, "Rename", c => new RenameStep(c.Parameters));
-        registry.Register(NodeKind.Step, "Filter", c => new FilterStep(c.Parameters));
-        registry.Register(NodeKind.Step, "Compute", c => new ComputeStep(c.Parameters));
-        registry.Register(NodeKind.Step, "Lookup", c => new LookupStep(c.Parameters));
-        registry.Register(NodeKind.Step, "Sleep", c => new SleepStep(c.Parameters));
+        registry.Register(NodeKind.Step, "Select", c => new SelectStep(c.Parameters), "1");
+        registry.Register(NodeKind.Step, "Drop", c => new DropStep(c.Parameters), "1");
+        registry.Register(NodeKind.Step, "Rename", c => new RenameStep(c.Parameters), "1");
+        registry.Register(NodeKind.Step, "Filter", c => new FilterStep(c.Parameters), "1+" + Expressions);
+        registry.Register(NodeKind.Step, "Compute", c => new ComputeStep(c.Parameters), "1+" + Expressions);
+        registry.Register(NodeKind.Step, "Lookup", c => new LookupStep(c.Parameters), LookupStep.Behaviour);
+        registry.Register(NodeKind.Step, "Sleep", c => new SleepStep(c.Parameters), "1");
 
         registry.Register(NodeKind.Sink, "JsonLines", c => new JsonLinesSink(c.Parameters));
         registry.Register(NodeKind.Sink, "Csv", c => new CsvSink(c.Parameters));

@@ -11,7 +11,7 @@ namespace Flow.Pipelines;
 /// </summary>
 internal sealed class NodeTypeRegistry
 {
-    private readonly Dictionary<(NodeKind Kind, string Alias), (Func<NodeContext, object> Factory, string Canonical)> _factories = new(new KeyComparer());
+    private readonly Dictionary<(NodeKind Kind, string Alias), Registration> _factories = new(new KeyComparer());
 
     /// <summary>
     /// The name a type is known by in cache signatures: <c>Namespace.Type, Assembly</c> for classes
@@ -19,11 +19,17 @@ internal sealed class NodeTypeRegistry
     /// </summary>
     public static string CanonicalName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
 
-    public void Register(NodeKind kind, string alias, Func<NodeContext, object> factory)
+    /// <summary>
+    /// Registers a factory under an alias. <paramref name="behaviour"/> is the version of the node's
+    /// behaviour (a built-in's, or null to take the <see cref="Steps.StepVersionAttribute"/> of the
+    /// class the factory makes): it joins a step's cache signature, so a release that changes what a
+    /// built-in computes never replays results of the old behaviour.
+    /// </summary>
+    public void Register(NodeKind kind, string alias, Func<NodeContext, object> factory, string? behaviour = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(alias);
         ArgumentNullException.ThrowIfNull(factory);
-        _factories[(kind, alias)] = (factory, alias);
+        _factories[(kind, alias)] = new Registration(factory, alias, behaviour);
     }
 
     public void Register(NodeKind kind, string alias, Type type)
@@ -32,22 +38,20 @@ internal sealed class NodeTypeRegistry
         EnsureImplements(kind, type);
 
         // An alias of a class signs as the class, so the alias and the type name share cache entries.
-        _factories[(kind, alias)] = (context => Activate(type, context), CanonicalName(type));
+        _factories[(kind, alias)] = new Registration(context => Activate(type, context), CanonicalName(type), null);
     }
 
     public IEnumerable<string> Aliases(NodeKind kind) =>
         _factories.Keys.Where(k => k.Kind == kind).Select(k => k.Alias).OrderBy(a => a, StringComparer.Ordinal);
 
-    /// <summary>Finds the factory for a type name and the type's canonical name, or explains why there is none.</summary>
-    public bool TryResolve(NodeKind kind, string typeName, out Func<NodeContext, object>? factory, out string canonical, out string? error)
+    /// <summary>Finds the registration of a type name, or explains why there is none.</summary>
+    public bool TryResolve(NodeKind kind, string typeName, out Registration? registration, out string? error)
     {
         error = null;
-        factory = null;
-        canonical = typeName;
+        registration = null;
         if (_factories.TryGetValue((kind, typeName), out var registered))
         {
-            factory = registered.Factory;
-            canonical = registered.Canonical;
+            registration = registered;
             return true;
         }
 
@@ -55,7 +59,8 @@ internal sealed class NodeTypeRegistry
         if (type is null)
         {
             var kindName = kind.ToString().ToLowerInvariant();
-            error = $"unknown {kindName} type '{typeName}' (built-in and registered {kindName}s: {string.Join(", ", Aliases(kind))}; "
+            var aliases = Aliases(kind).ToList();
+            error = $"unknown {kindName} type '{typeName}'{Parameters.Suggestions.DidYouMean(typeName, aliases)} (built-in and registered {kindName}s: {string.Join(", ", aliases)}; "
                     + "or an assembly-qualified type name such as 'MyCompany.Steps.Score, MyCompany.Steps')";
             return false;
         }
@@ -66,10 +71,19 @@ internal sealed class NodeTypeRegistry
             return false;
         }
 
-        factory = context => Activate(type, context);
-        canonical = CanonicalName(type);
+        registration = new Registration(context => Activate(type, context), CanonicalName(type), null);
         return true;
     }
+
+    /// <summary>The code version a node class declares with <see cref="Steps.StepVersionAttribute"/>, or null.</summary>
+    public static string? DeclaredVersion(Type type) =>
+        type.GetCustomAttributes(typeof(Steps.StepVersionAttribute), inherit: false) is [Steps.StepVersionAttribute declared, ..] ? declared.Version : null;
+
+    /// <summary>How to make one node type: its factory, the name it signs as, and its behaviour version when known.</summary>
+    /// <param name="Factory">Builds the node.</param>
+    /// <param name="Canonical">The type as it enters cache signatures.</param>
+    /// <param name="Behaviour">A built-in's behaviour version; null to use the built class's <see cref="Steps.StepVersionAttribute"/>.</param>
+    public sealed record Registration(Func<NodeContext, object> Factory, string Canonical, string? Behaviour);
 
     /// <summary>
     /// Creates a node of a user type through DI; a constructor may also take the node's

@@ -19,6 +19,12 @@ internal sealed class PlannedNode
 
     public NodeDefinition Definition { get; }
 
+    /// <summary>The version of the node's behaviour: a built-in's, or what its class declares with <see cref="Steps.StepVersionAttribute"/>; null when none.</summary>
+    public string? Behaviour { get; init; }
+
+    /// <summary>Whether the step declared <see cref="Steps.ReadsBatchPositionAttribute"/>: it may read the batch's position, which then joins its cache key.</summary>
+    public bool ReadsBatchPosition { get; init; }
+
     public string Name => Definition.Name;
 
     public NodeKind Kind => Definition.Kind;

@@ -78,6 +78,7 @@ public sealed class PipelineRunFaultTests : IDisposable
         Assert.False(_harness.Collected().Committed);
     }
 
+    [Flow.Steps.ReadsBatchPosition]
     private sealed class StopThenTimeOutStep(CancellationTokenSource stop, long atBatch) : Flow.Steps.IStep
     {
         public ValueTask<IReadOnlyList<Record>> ProcessAsync(Flow.Batches.Batch batch, CancellationToken cancellationToken)

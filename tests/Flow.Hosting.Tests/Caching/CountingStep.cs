@@ -69,6 +69,7 @@ internal sealed class StepProbes
 /// Step type <c>Counting</c>: counts its calls in a <see cref="StepProbe"/> and passes records
 /// through; with <c>Field</c>, sets that field to the number <c>Value</c> (default 1) on every record.
 /// </summary>
+[ReadsBatchPosition]
 internal sealed class CountingStep : IStep
 {
     private readonly StepProbe _probe;
@@ -80,6 +81,9 @@ internal sealed class CountingStep : IStep
         _probe = probe;
         _field = parameters.GetString("Field");
         _value = parameters.GetDouble("Value", 1);
+
+        // A free-form section the step accepts without reading: it still signs, by its text.
+        parameters.Accept("Note");
     }
 
     public async ValueTask<IReadOnlyList<Record>> ProcessAsync(Batch batch, CancellationToken cancellationToken)

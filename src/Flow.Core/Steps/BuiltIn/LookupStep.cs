@@ -16,6 +16,9 @@ namespace Flow.Steps.BuiltIn;
 /// </summary>
 internal sealed class LookupStep : RecordStep
 {
+    /// <summary>Its behaviour version: its own, and the readers' (their type inference decides the joined values).</summary>
+    public const string Behaviour = "1+readers.1";
+
     private readonly string _key;
     private readonly string _prefix;
     private readonly MissingPolicy _required;
@@ -24,6 +27,7 @@ internal sealed class LookupStep : RecordStep
     public LookupStep(NodeParameters parameters)
     {
         var file = parameters.GetPath("File") ?? throw parameters.Error("File", "is required");
+        parameters.DeclareInputFiles([file]);
         _key = parameters.GetRequiredString("Key");
         var on = parameters.GetRequiredString("On");
         _prefix = parameters.GetString("Prefix", string.Empty)!;
