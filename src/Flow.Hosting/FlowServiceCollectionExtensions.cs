@@ -7,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Flow.Redis.Caching;
 
 namespace Flow.Hosting;
 
@@ -22,20 +21,17 @@ public static class FlowServiceCollectionExtensions
     public static FlowBuilder AddFlow(this IServiceCollection services, Action<FlowBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        // Flow reads its own section (FlowOptionsReader), not the binder: one grammar for durations
+        // and sizes, unknown keys are errors, and every problem is reported at once.
         services.AddOptions<FlowOptions>()
-            .BindConfiguration(FlowOptions.SectionName)
-            .Validate(o => o.DrainTimeout > TimeSpan.Zero, "Flow:DrainTimeout must be above zero")
-            .Validate(o => o.ProgressInterval > TimeSpan.Zero, "Flow:ProgressInterval must be above zero")
-            .Validate(o => o.Cache.Store.ToLowerInvariant() is "file" or "redis" or "memory", "Flow:Cache:Store must be File, Redis or Memory")
-            .Validate(o => o.Cache.Ttl > TimeSpan.Zero, "Flow:Cache:Ttl must be above zero")
-            .Validate(o => o.Cache.MaxSize is null || ByteSize.TryParse(o.Cache.MaxSize, out _), "Flow:Cache:MaxSize must be a size such as 2GB, 500MB or a number of bytes")
-            .Validate(o => !string.Equals(o.Cache.Store, "redis", StringComparison.OrdinalIgnoreCase) || RedisCacheStoreFactory.IsValidConfiguration(o.Cache.Redis), "Flow:Cache:Redis must be a StackExchange.Redis connection string (host:port[,password=...][,ssl=true]) when Flow:Cache:Store is Redis")
+            .Configure<IConfiguration>((options, configuration) => FlowOptionsReader.Read(configuration, options))
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlowOptions>, FlowOptionsValidation>());
         // The drain after SIGTERM must end inside the host's shutdown window, or the host stops
         // waiting for the run and the process exits with no outcome recorded.
         services.AddOptions<HostOptions>().PostConfigure<IOptions<FlowOptions>>((host, flow) =>
         {
-            var needed = flow.Value.DrainTimeout + TimeSpan.FromSeconds(10);
+            var needed = flow.Value.DrainTimeout + flow.Value.AbortGrace + TimeSpan.FromSeconds(10);
             if (host.ShutdownTimeout < needed)
             {
                 host.ShutdownTimeout = needed;

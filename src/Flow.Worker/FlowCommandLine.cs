@@ -1,6 +1,7 @@
 using Flow.Hosting;
 using Flow.Hosting.Options;
 using Flow.Hosting.Running;
+using Flow.Pipelines;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -42,7 +43,7 @@ internal static class FlowCommandLine
 
         using (host)
         {
-            if (!await CheckConfigurationAsync(host).ConfigureAwait(false))
+            if (!await CheckConfigurationAsync(host, command).ConfigureAwait(false))
             {
                 return FlowExitCode.ConfigurationError;
             }
@@ -85,37 +86,43 @@ internal static class FlowCommandLine
         return builder.Build();
     }
 
+    /// <summary>
+    /// Serilog from the <c>Serilog</c> section, on top of Flow's defaults: a section that names no sink
+    /// (only a level, say, from <c>--Serilog:MinimumLevel:Default=Debug</c>) still logs to standard
+    /// error, and one that sets no level keeps Information with Microsoft at Warning.
+    /// </summary>
     private static Serilog.ILogger CreateLogger(IConfiguration configuration)
     {
-        if (configuration.GetSection("Serilog").Exists())
+        var logger = new LoggerConfiguration();
+        var section = configuration.GetSection("Serilog");
+        if (!section.GetSection("MinimumLevel").Exists())
         {
-            return new LoggerConfiguration().ReadFrom.Configuration(configuration).CreateLogger();
+            logger.MinimumLevel.Information().MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning);
         }
 
-        return new LoggerConfiguration()
-            .MinimumLevel.Information()
-            .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
-            .WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose, outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}")
-            .CreateLogger();
+        if (!section.GetSection("WriteTo").Exists())
+        {
+            logger.WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose, outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}");
+        }
+
+        if (section.Exists())
+        {
+            logger.ReadFrom.Configuration(configuration);
+        }
+
+        return logger.CreateLogger();
     }
 
-    /// <summary>Reports every configuration problem with its path, before anything runs.</summary>
-    private static async Task<bool> CheckConfigurationAsync(IHost host)
+    /// <summary>Reports every configuration problem with its path (and where it was set), before anything runs.</summary>
+    private static async Task<bool> CheckConfigurationAsync(IHost host, CommandLine command)
     {
-        var problems = new List<string>();
-        try
+        var configuration = host.Services.GetRequiredService<IConfiguration>();
+        var options = new FlowOptions();
+        var problems = new List<ConfigurationError>(FlowOptionsReader.Read(configuration, options));
+        problems.AddRange(host.Services.GetRequiredService<FlowPlans>().Get().Errors);
+        if (command.Verb == "run" && !string.IsNullOrEmpty(options.Run.Report) && RunSummary.ReportPathProblem(options.Run.Report) is { } reportProblem)
         {
-            _ = host.Services.GetRequiredService<IOptions<FlowOptions>>().Value;
-        }
-        catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException or FormatException)
-        {
-            problems.Add(ex.GetBaseException().Message);
-        }
-
-        if (problems.Count == 0)
-        {
-            var result = host.Services.GetRequiredService<FlowPlans>().Get();
-            problems.AddRange(result.Errors.Select(e => e.ToString()));
+            problems.Add(new ConfigurationError("Flow:Run:Report", reportProblem));
         }
 
         if (problems.Count == 0)
@@ -123,8 +130,8 @@ internal static class FlowCommandLine
             return true;
         }
 
-        var text = $"flow: configuration error{(problems.Count > 1 ? "s" : string.Empty)}:{Environment.NewLine}"
-                   + string.Join(Environment.NewLine, problems.Select(p => "  " + p));
+        var lines = problems.Distinct().Select(p => "  " + p + ConfigurationOrigin.Describe(configuration, p.Path));
+        var text = $"flow: configuration error{(problems.Count > 1 ? "s" : string.Empty)}:{Environment.NewLine}" + string.Join(Environment.NewLine, lines);
         await Console.Error.WriteLineAsync(text).ConfigureAwait(false);
         return false;
     }

@@ -1,4 +1,3 @@
-using System.Collections;
 using Microsoft.Extensions.Configuration;
 
 namespace Flow.Worker;
@@ -44,19 +43,7 @@ internal static class FlowConfiguration
         }
 
         builder.AddEnvironmentVariables();
-        builder.AddInMemoryCollection(FlowPrefixedVariables());
+        builder.Add(new FlowEnvironmentVariables());
         builder.AddCommandLine(overrides, SwitchMappings);
-    }
-
-    private static IEnumerable<KeyValuePair<string, string?>> FlowPrefixedVariables()
-    {
-        foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
-        {
-            var name = (string)variable.Key;
-            if (name.StartsWith("FLOW_", StringComparison.Ordinal) && name.Length > "FLOW_".Length)
-            {
-                yield return new KeyValuePair<string, string?>("Flow:" + name["FLOW_".Length..].Replace("__", ":", StringComparison.Ordinal), (string?)variable.Value);
-            }
-        }
     }
 }

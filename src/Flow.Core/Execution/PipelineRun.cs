@@ -15,12 +15,15 @@ namespace Flow.Execution;
 /// <remarks>
 /// The shape, per node: sources are producer tasks that cut records into batches and
 /// <c>await SendAsync</c> them; a step is a bounded, ordered <see cref="TransformBlock{TInput,TOutput}"/>
-/// followed by an emitter that sends each output batch to every consumer (a copy each: Dataflow's
-/// own linking is not a broadcast); a sink is a bounded <see cref="ActionBlock{TInput}"/>. A node
-/// with several inputs gets one bounded buffer per input and a merger that takes one batch from
-/// each input in turn, so its order is deterministic and no input completes it early.
-/// Every block shares one abort token; the first fault anywhere cancels it, which ends every
-/// block, producer and merger, so nothing waits forever on a dead consumer.
+/// (after a lookahead block when its cache lookups run ahead), linked straight to its one consumer
+/// or to an emitter that sends each output batch to every consumer (a copy each: Dataflow's own
+/// linking is not a broadcast); a sink is a bounded <see cref="ActionBlock{TInput}"/>. A node with
+/// several inputs gets one bounded buffer per input and a merger that takes one batch from each
+/// input in turn, so its order is deterministic and no input completes it early. Every block comes
+/// from one <see cref="BlockFactory"/> and shares one abort token; the first fault anywhere cancels
+/// it, which ends every block, producer and merger. Whatever has not ended <see cref="RunnerOptions.AbortGrace"/>
+/// after the abort (a source blocked on a pipe, a step ignoring its token) is abandoned and logged:
+/// a run always ends.
 /// </remarks>
 internal sealed class PipelineRun
 {
@@ -30,13 +33,15 @@ internal sealed class PipelineRun
     private readonly Func<PlannedNode, StepProcessor, NodeStats, IBatchProcessor>? _decorate;
     private readonly CancellationToken _stop;
     private readonly CancellationTokenSource _abort = new();
+    private readonly BlockFactory _blocks;
     private readonly Dictionary<string, NodeStats> _stats = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Producer, string Consumer), ITargetBlock<Batch>> _ports = new();
     private readonly Dictionary<string, ITargetBlock<Batch>> _heads = new(StringComparer.Ordinal);
-    private readonly List<Task> _watched = new();
-    private readonly List<IDataflowBlock> _blocks = new();
+    private readonly Dictionary<string, ISourceBlock<Batch>> _outputs = new(StringComparer.Ordinal);
+    private readonly List<(string Owner, Task Task)> _watched = new();
     private Exception? _fault;
     private int _interrupted;
+    private int _ended;
 
     public PipelineRun(PipelinePlan plan, ILogger logger, RunnerOptions options, Func<PlannedNode, StepProcessor, NodeStats, IBatchProcessor>? decorate, CancellationToken stop)
     {
@@ -45,6 +50,7 @@ internal sealed class PipelineRun
         _options = options;
         _decorate = decorate;
         _stop = stop;
+        _blocks = new BlockFactory(_abort.Token, Watch);
         foreach (var node in plan.Nodes)
         {
             _stats[node.Name] = new NodeStats(plan.Name, node.Name, node.Kind, node.Definition.Type);
@@ -60,32 +66,36 @@ internal sealed class PipelineRun
         RunnerLog.PipelineStarted(_logger, _plan.Name, nodes.Count(n => n.Kind == NodeKind.Source),
             nodes.Count(n => n.Kind == NodeKind.Step), nodes.Count(n => n.Kind == NodeKind.Sink), _plan.BatchSize);
 
-        var sinks = nodes.Where(n => n.Kind == NodeKind.Sink).Select(n => (Node: n, Sink: (ISink)n.Instance)).ToList();
+        var sinks = nodes.Where(n => n.Kind == NodeKind.Sink).Select(n => (n.Name, Sink: (ISink)n.Instance)).ToList();
+        var publisher = new OutputPublisher(_plan.Name, _options.PublishJournalDirectory, _logger);
         using var stopRegistration = _stop.Register(OnStopRequested);
         using var progress = new CancellationTokenSource();
+        IReadOnlyCollection<string> abandoned = [];
         try
         {
-            foreach (var (node, sink) in sinks)
+            await RunNodeAsync(null, () =>
             {
-                await RunNodeAsync(node.Name, () => sink.OpenAsync(Abort).AsTask()).ConfigureAwait(false);
+                publisher.CompleteInterruptedPublish();
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
+
+            foreach (var (name, sink) in sinks)
+            {
+                if (_fault is null)
+                {
+                    await RunNodeAsync(name, () => sink.OpenAsync(Abort).AsTask()).ConfigureAwait(false);
+                }
             }
 
             if (_fault is null)
             {
                 Compile();
 
-                // A source block that was completed keeps its buffered output until a target takes it,
-                // even after its cancellation token fires: a head whose tail faulted would never end.
-                // On abort every block is faulted, which drops what it holds and ends it at once.
-                using var abortBlocks = _abort.Token.Register(() =>
-                {
-                    foreach (var block in _blocks)
-                    {
-                        block.Fault(new OperationCanceledException(Abort));
-                    }
-                });
+                // A block that was completed keeps its buffered output until a target takes it, even
+                // after its cancellation token fires: on abort every block is faulted, which drops what it holds.
+                using var abortBlocks = Abort.Register(_blocks.FaultAll);
                 var progressTask = ReportProgressAsync(progress.Token);
-                await Task.WhenAll(_watched.Select(Quietly)).ConfigureAwait(false);
+                abandoned = await WaitForEndAsync().ConfigureAwait(false);
                 await progress.CancelAsync().ConfigureAwait(false);
                 await Quietly(progressTask).ConfigureAwait(false);
             }
@@ -96,11 +106,7 @@ internal sealed class PipelineRun
 
             if (status == RunStatus.Completed)
             {
-                foreach (var (node, sink) in sinks)
-                {
-                    await RunNodeAsync(node.Name, () => sink.CommitAsync(CancellationToken.None).AsTask()).ConfigureAwait(false);
-                }
-
+                await RunNodeAsync(null, () => publisher.PublishAsync(sinks, CancellationToken.None)).ConfigureAwait(false);
                 status = _fault is null ? RunStatus.Completed : RunStatus.Failed;
             }
 
@@ -108,20 +114,58 @@ internal sealed class PipelineRun
         }
         finally
         {
-            foreach (var (node, sink) in sinks)
+            Volatile.Write(ref _ended, 1);
+            foreach (var (name, sink) in sinks)
             {
+                if (abandoned.Contains(SinkOwner(name)))
+                {
+                    continue; // still inside a write: closing its file under it would tear the write
+                }
+
                 try
                 {
                     await sink.DisposeAsync().ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {
-                    RunnerLog.PipelineFailed(_logger, ex, _plan.Name, $"sink '{node.Name}' could not flush its output: {ex.Message}");
+                    RunnerLog.PipelineFailed(_logger, _plan.Name, $"sink '{name}' could not flush its output: {ex.Message}");
+                    RunnerLog.FailureDetail(_logger, ex, _plan.Name);
                 }
             }
 
-            _abort.Dispose();
+            if (abandoned.Count == 0)
+            {
+                _abort.Dispose(); // abandoned work may still look at the token
+            }
         }
+    }
+
+    /// <summary>
+    /// Waits until every block, producer and merger has ended; once the run is aborted, at most
+    /// <see cref="RunnerOptions.AbortGrace"/> more. Returns the owners of what was abandoned.
+    /// </summary>
+    private async Task<IReadOnlyCollection<string>> WaitForEndAsync()
+    {
+        var all = Task.WhenAll(_watched.Select(w => Quietly(w.Task)));
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (Abort.Register(() => aborted.TrySetResult()))
+        {
+            await Task.WhenAny(all, aborted.Task).ConfigureAwait(false);
+        }
+
+        if (!all.IsCompleted)
+        {
+            await Task.WhenAny(all, Task.Delay(_options.AbortGrace)).ConfigureAwait(false);
+        }
+
+        if (all.IsCompleted)
+        {
+            return [];
+        }
+
+        var abandoned = _watched.Where(w => !w.Task.IsCompleted).Select(w => w.Owner).Distinct().ToList();
+        RunnerLog.Abandoned(_logger, _plan.Name, string.Join(", ", abandoned), (long)_options.AbortGrace.TotalMilliseconds);
+        return abandoned;
     }
 
     private PipelineResult Finish(RunStatus status, long started)
@@ -130,6 +174,10 @@ internal sealed class PipelineRun
         RunnerLog.PipelineEnded(_logger, _plan.Name, status.ToString().ToLowerInvariant(), (long)elapsed.TotalMilliseconds);
         return new PipelineResult(_plan.Name, status, elapsed, _plan.Nodes.Select(n => _stats[n.Name]).ToList(), _fault);
     }
+
+    private static string StepOwner(string name) => $"step '{name}'";
+
+    private static string SinkOwner(string name) => $"sink '{name}'";
 
     private void Compile()
     {
@@ -156,85 +204,71 @@ internal sealed class PipelineRun
 
             var buffers = node.Inputs.Select(input =>
             {
-                var buffer = Track(new BufferBlock<Batch>(new DataflowBlockOptions { BoundedCapacity = 2, CancellationToken = Abort }));
+                var buffer = _blocks.Buffer<Batch>($"input '{input.Name}' of '{node.Name}'", 2);
                 _ports[(input.Name, node.Name)] = buffer;
                 return buffer;
             }).ToList();
-            Watch(MergeAsync(buffers, _heads[node.Name]));
+            Watch($"merge into '{node.Name}'", MergeAsync(buffers, _heads[node.Name]));
+        }
+
+        // A step's output goes straight to its one consumer; several consumers need a copy each.
+        foreach (var node in _plan.Nodes.Where(n => n.Kind == NodeKind.Step))
+        {
+            var output = _outputs[node.Name];
+            if (node.Consumers.Count == 1)
+            {
+                output.LinkTo(_ports[(node.Name, node.Consumers[0].Name)], new DataflowLinkOptions { PropagateCompletion = true });
+                continue;
+            }
+
+            var emitter = _blocks.Action<Batch>(StepOwner(node.Name), batch => SendToConsumersAsync(node, batch), capacity: 1);
+            output.LinkTo(emitter, new DataflowLinkOptions { PropagateCompletion = true });
+            Watch(StepOwner(node.Name), CompleteConsumersWhenDone(node, emitter.Completion));
         }
 
         // Producers start last, once every port exists.
         foreach (var node in _plan.Nodes.Where(n => n.Kind == NodeKind.Source))
         {
-            Watch(Task.Run(() => ProduceAsync(node, (ISource)node.Instance)));
+            Watch($"source '{node.Name}'", Task.Run(() => ProduceAsync(node, (ISource)node.Instance)));
         }
     }
 
+    /// <summary>The step's blocks: its head (the target its inputs send to) and, in <see cref="_outputs"/>, its ordered output.</summary>
     private ITargetBlock<Batch> CreateStepBlocks(PlannedNode node)
     {
         var stats = _stats[node.Name];
-        var stepProcessor = new StepProcessor(_plan.Name, node.Name, (IStep)node.Instance, stats);
+        var owner = StepOwner(node.Name);
+        var stepProcessor = new StepProcessor(_plan.Name, node.Name, (IStep)node.Instance, node.ReadsBatchPosition, stats);
         var processor = _decorate?.Invoke(node, stepProcessor, stats) ?? stepProcessor;
         var parallelism = node.Definition.Parallelism;
-        var lookahead = processor is ILookaheadProcessor { Lookahead: > 0 } ahead ? ahead : null;
 
-        // The step's block. With a lookahead, each batch arrives with its lookup already started
-        // (see below), so the block's queue is also how far lookups run ahead of the step.
-        var transform = Track(new TransformBlock<Pending, Batch>(
-            async pending =>
-            {
-                var batch = pending.Batch;
-                var started = Stopwatch.GetTimestamp();
-                var recordsIn = batch.Count;
-                var output = await NotDropped(node, batch, pending.Prepared is null
-                    ? processor.ProcessAsync(batch, Abort)
-                    : FinishAsync(lookahead!, pending.Prepared)).ConfigureAwait(false);
-                stats.AddBatch(recordsIn, output.Count, Stopwatch.GetTimestamp() - started);
-                RunnerLog.BatchDone(_logger, _plan.Name, node.Name, batch.Id.Index, batch.Id.Source, recordsIn, output.Count);
-                return output;
-            },
-            new ExecutionDataflowBlockOptions
-            {
-                MaxDegreeOfParallelism = parallelism,
-                // At least twice the parallelism, or ordered output holds fast batches behind a slow one and stalls the workers.
-                BoundedCapacity = Math.Max(2, 2 * parallelism) + (lookahead?.Lookahead ?? 0),
-                EnsureOrdered = true,
-                SingleProducerConstrained = true,
-                CancellationToken = Abort,
-            }));
+        // At least twice the parallelism, or ordered output holds fast batches behind a slow one and stalls the workers.
+        var capacity = Math.Max(2, 2 * parallelism);
+        if (processor is not ILookaheadProcessor { Lookahead: > 0 } lookahead)
+        {
+            var step = _blocks.Transform<Batch, Batch>(owner, batch => RunStepAsync(node, stats, batch, processor.ProcessAsync(batch, Abort)), parallelism, capacity);
+            _outputs[node.Name] = step;
+            return step;
+        }
 
-        var emitter = Track(new ActionBlock<Batch>(
-            batch => SendToConsumersAsync(node, batch),
-            new ExecutionDataflowBlockOptions { BoundedCapacity = 1, CancellationToken = Abort }));
-        transform.LinkTo(emitter);
-        Watch(transform.Completion);
-        Watch(CompleteWhenDone(transform.Completion, emitter));
-        Watch(emitter.Completion);
-        Watch(CompleteConsumersWhenDone(node, emitter.Completion));
-
-        // The head takes batches one at a time, in order; it has no output buffer of its own, so a
-        // fault or an abort ends it at once (a source block holding output for a dead target would not).
-        var head = Track(new ActionBlock<Batch>(
-            async batch =>
-            {
-                var prepared = lookahead is null ? null : Task.Run(() => lookahead.PrepareAsync(batch, Abort).AsTask());
-                if (!await transform.SendAsync(new Pending(batch, prepared), Abort).ConfigureAwait(false))
-                {
-                    await AwaitDeclinedAsync(transform).ConfigureAwait(false);
-                    throw new InvalidOperationException($"step '{node.Name}' stopped accepting batches");
-                }
-            },
-            new ExecutionDataflowBlockOptions { BoundedCapacity = 1, CancellationToken = Abort }));
-        Watch(head.Completion);
-        Watch(CompleteWhenDone(head.Completion, transform));
-        return head;
+        // Cache lookups (hash, fetch, decode) run ahead of the step, several at once and in order,
+        // so a replay is not one store round trip at a time; the step block then only computes misses.
+        var prepare = _blocks.Transform<Batch, PreparedBatch>(owner, batch => NotDropped(node, batch, lookahead.PrepareAsync(batch, Abort)), lookahead.Lookahead, lookahead.Lookahead);
+        var finish = _blocks.Transform<PreparedBatch, Batch>(owner, prepared => RunStepAsync(node, stats, prepared.Input, lookahead.FinishAsync(prepared, Abort)), parallelism, capacity);
+        prepare.LinkTo(finish, new DataflowLinkOptions { PropagateCompletion = true });
+        _outputs[node.Name] = finish;
+        return prepare;
     }
 
-    private async ValueTask<Batch> FinishAsync(ILookaheadProcessor lookahead, Task<PreparedBatch> prepared) =>
-        await lookahead.FinishAsync(await prepared.ConfigureAwait(false), Abort).ConfigureAwait(false);
-
-    /// <summary>A batch on its way into a step's block, with its cache lookup already under way (or none).</summary>
-    private sealed record Pending(Batch Batch, Task<PreparedBatch>? Prepared);
+    private async Task<Batch> RunStepAsync(PlannedNode node, NodeStats stats, Batch batch, ValueTask<Batch> work)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var recordsIn = batch.Count;
+        var output = await NotDropped(node, batch, work).ConfigureAwait(false);
+        stats.AddBatch(recordsIn, output.Count, Stopwatch.GetTimestamp() - started);
+        RunnerLog.BatchDone(_logger, _plan.Name, node.Name, batch.Id.Index, batch.Id.Source, recordsIn, output.Count);
+        return output;
+    }
 
     /// <summary>
     /// Dataflow drops an item whose delegate ends cancelled, without faulting the block: a batch
@@ -252,13 +286,12 @@ internal sealed class PipelineRun
         }
     }
 
-
-
     private ITargetBlock<Batch> CreateSinkBlock(PlannedNode node)
     {
         var stats = _stats[node.Name];
         var sink = (ISink)node.Instance;
-        var block = Track(new ActionBlock<Batch>(
+        return _blocks.Action<Batch>(
+            SinkOwner(node.Name),
             async batch =>
             {
                 var started = Stopwatch.GetTimestamp();
@@ -273,9 +306,7 @@ internal sealed class PipelineRun
 
                 stats.AddBatch(batch.Count, batch.Count, Stopwatch.GetTimestamp() - started);
             },
-            new ExecutionDataflowBlockOptions { BoundedCapacity = 2, CancellationToken = Abort }));
-        Watch(block.Completion);
-        return block;
+            capacity: 2);
     }
 
     private async Task ProduceAsync(PlannedNode node, ISource source)
@@ -412,13 +443,10 @@ internal sealed class PipelineRun
         CompleteConsumers(node);
     }
 
-    private static async Task CompleteWhenDone(Task completion, IDataflowBlock target)
-    {
-        await completion.ConfigureAwait(false);
-        target.Complete();
-    }
-
-    private async Task RunNodeAsync(string node, Func<Task> action)
+    /// <summary>Runs a part of the run outside the graph (opening a sink, publishing); a failure fails the run.</summary>
+    /// <param name="node">The node it belongs to, or null for the run's own work.</param>
+    /// <param name="action">The work.</param>
+    private async Task RunNodeAsync(string? node, Func<Task> action)
     {
         try
         {
@@ -426,20 +454,14 @@ internal sealed class PipelineRun
         }
         catch (Exception ex)
         {
-            Fail(new InvalidOperationException($"pipeline '{_plan.Name}', node '{node}': {ex.Message}", ex));
+            var where = node is null ? $"pipeline '{_plan.Name}'" : $"pipeline '{_plan.Name}', node '{node}'";
+            Fail(new InvalidOperationException($"{where}: {ex.Message}", ex));
         }
     }
 
-    private T Track<T>(T block)
-        where T : IDataflowBlock
+    private void Watch(string owner, Task task)
     {
-        _blocks.Add(block);
-        return block;
-    }
-
-    private void Watch(Task task)
-    {
-        _watched.Add(task);
+        _watched.Add((owner, task));
         task.ContinueWith(
             t => Fail(t.Exception!),
             CancellationToken.None,
@@ -452,21 +474,29 @@ internal sealed class PipelineRun
         var cause = exception is AggregateException aggregate
             ? aggregate.Flatten().InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) ?? aggregate.Flatten().InnerExceptions[0]
             : exception;
-        if (cause is OperationCanceledException && Abort.IsCancellationRequested)
+        if (cause is OperationCanceledException && _abort.IsCancellationRequested)
         {
             return; // a consequence of the abort, not a cause
+        }
+
+        if (Volatile.Read(ref _ended) != 0)
+        {
+            RunnerLog.FailureDetail(_logger, cause, _plan.Name); // abandoned work failing late: the outcome is already told
+            return;
         }
 
         if (Interlocked.CompareExchange(ref _fault, cause, null) is null)
         {
             if (cause is StepFailedException step)
             {
-                RunnerLog.NodeFailed(_logger, cause, _plan.Name, step.Node, step.BatchId.Index, cause.Message);
+                RunnerLog.NodeFailed(_logger, _plan.Name, step.Node, step.BatchId.Index, cause.Message);
             }
             else
             {
-                RunnerLog.PipelineFailed(_logger, cause, _plan.Name, cause.Message);
+                RunnerLog.PipelineFailed(_logger, _plan.Name, cause.Message);
             }
+
+            RunnerLog.FailureDetail(_logger, cause, _plan.Name);
 
             try
             {

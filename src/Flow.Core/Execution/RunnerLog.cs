@@ -10,11 +10,24 @@ internal static partial class RunnerLog
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Pipeline {Pipeline} {Status} in {ElapsedMs} ms")]
     public static partial void PipelineEnded(ILogger logger, string pipeline, string status, long elapsedMs);
 
+    // One line at Error per failure; the exception with its stack trace goes to FailureDetail, at Debug.
     [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Pipeline {Pipeline} failed at node {Step}, batch {BatchIndex}: {Reason}")]
-    public static partial void NodeFailed(ILogger logger, Exception exception, string pipeline, string step, long batchIndex, string reason);
+    public static partial void NodeFailed(ILogger logger, string pipeline, string step, long batchIndex, string reason);
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "Pipeline {Pipeline} failed: {Reason}")]
-    public static partial void PipelineFailed(ILogger logger, Exception exception, string pipeline, string reason);
+    public static partial void PipelineFailed(ILogger logger, string pipeline, string reason);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Debug, Message = "Pipeline {Pipeline}: details of the failure")]
+    public static partial void FailureDetail(ILogger logger, Exception exception, string pipeline);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: {Abandoned} did not stop within {GraceMs} ms of the abort (they ignore cancellation or block on input); abandoned")]
+    public static partial void Abandoned(ILogger logger, string pipeline, string abandoned, long graceMs);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: the previous run was killed while publishing its outputs; finished publishing them: {Outputs}")]
+    public static partial void PublishCompleted(ILogger logger, string pipeline, string outputs);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: the publish journal {Journal} is unreadable ({Reason}); it is deleted, the outputs stay as they are")]
+    public static partial void PublishJournalUnreadable(ILogger logger, string pipeline, string journal, string reason);
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Debug, Message = "{Pipeline}/{Step} batch {BatchIndex} of {Source}: {RecordsIn} in, {RecordsOut} out")]
     public static partial void BatchDone(ILogger logger, string pipeline, string step, long batchIndex, string source, int recordsIn, int recordsOut);

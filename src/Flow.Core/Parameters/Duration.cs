@@ -3,13 +3,16 @@ using System.Globalization;
 namespace Flow.Parameters;
 
 /// <summary>
-/// Parses durations the way users write them: a TimeSpan (<c>00:00:00.001</c>, <c>7.00:00:00</c>)
-/// or a number with a unit (<c>250us</c>, <c>1ms</c>, <c>1.5s</c>, <c>2m</c>, <c>1h</c>, <c>7d</c>).
+/// The one grammar of durations, for every duration setting (step parameters, <c>CacheTtl</c>,
+/// <c>Flow:Cache:Ttl</c>, <c>Flow:DrainTimeout</c>...): a TimeSpan (<c>00:00:00.001</c>,
+/// <c>7.00:00:00</c>) or a number with a unit (<c>250us</c>, <c>1ms</c>, <c>1.5s</c>, <c>2m</c>,
+/// <c>1h</c>, <c>7d</c>). Never negative.
 /// </summary>
 internal static class Duration
 {
     private static readonly (string Unit, double Ticks)[] Units =
     {
+        // Longest unit first, so "ms" is not read as "m" + garbage.
         ("us", TimeSpan.TicksPerMillisecond / 1000.0),
         ("µs", TimeSpan.TicksPerMillisecond / 1000.0),
         ("ms", TimeSpan.TicksPerMillisecond),
@@ -18,6 +21,9 @@ internal static class Duration
         ("h", TimeSpan.TicksPerHour),
         ("d", TimeSpan.TicksPerDay),
     };
+
+    /// <summary>How the grammar reads, for messages: "'x' is not {Describe}".</summary>
+    public const string Describe = "a duration such as 00:00:00.001, 250us, 1ms, 2s, 5m, 1h or 7d";
 
     public static bool TryParse(string? text, out TimeSpan value)
     {
@@ -28,25 +34,28 @@ internal static class Duration
         }
 
         text = text.Trim();
-        if (text.Contains(':') && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value))
+        if (text.Contains(':'))
         {
-            return value >= TimeSpan.Zero;
+            return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value) && value >= TimeSpan.Zero;
         }
 
-        // Longest unit first, so "ms" is not read as "m" + garbage.
-        foreach (var (unit, ticks) in Units.OrderByDescending(u => u.Unit.Length))
+        foreach (var (unit, ticks) in Units)
         {
-            if (text.EndsWith(unit, StringComparison.OrdinalIgnoreCase)
-                && double.TryParse(text.AsSpan(0, text.Length - unit.Length), NumberStyles.Float, CultureInfo.InvariantCulture, out var amount)
-                && amount >= 0 && double.IsFinite(amount))
+            if (text.EndsWith(unit, StringComparison.OrdinalIgnoreCase))
             {
-                value = TimeSpan.FromTicks((long)Math.Round(amount * ticks));
-                return true;
+                var number = text.AsSpan(0, text.Length - unit.Length).Trim();
+                if (number.Length > 0 && char.IsAsciiDigit(number[0])
+                    && double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
+                    && double.IsFinite(amount) && amount * ticks < TimeSpan.MaxValue.Ticks)
+                {
+                    value = TimeSpan.FromTicks((long)Math.Round(amount * ticks));
+                    return true;
+                }
+
+                return false;
             }
         }
 
         return false;
     }
-
-    public static string Describe => "a duration such as 00:00:00.001, 250us, 1ms, 2s, 5m, 1h or 7d";
 }

@@ -35,6 +35,23 @@ public sealed class NodeParameters
 
     private readonly SortedDictionary<string, string> _contents = new(StringComparer.Ordinal);
 
+    // Every parameter name the node asked for, present or not: what "did you mean" suggests from.
+    private readonly HashSet<string> _asked = new(StringComparer.OrdinalIgnoreCase);
+
+    private readonly List<string> _inputFiles = new();
+
+    /// <summary>Files the node reads (full paths), declared when it was built: validation keeps sinks from writing onto them.</summary>
+    internal IReadOnlyList<string> InputFiles => _inputFiles;
+
+    /// <summary>Declares files the node reads.</summary>
+    internal void DeclareInputFiles(IEnumerable<string> files)
+    {
+        lock (_inputFiles)
+        {
+            _inputFiles.AddRange(files.Select(Path.GetFullPath));
+        }
+    }
+
     /// <summary>Content hashes of the files the step's output depends on, by parameter name.</summary>
     internal IReadOnlyDictionary<string, string> ContentHashes => _contents;
 
@@ -60,14 +77,14 @@ public sealed class NodeParameters
     /// <summary>Whether the parameter is present (with a value or children).</summary>
     public bool Has(string name)
     {
-        var node = Root.Child(name);
+        var node = Lookup(name);
         return node is not null && (node.Value is not null || !node.IsLeaf);
     }
 
     /// <summary>The parameter's text, or <paramref name="defaultValue"/> when it is absent.</summary>
     public string? GetString(string name, string? defaultValue = null)
     {
-        var node = Root.Child(name);
+        var node = Lookup(name);
         if (node is null || (node.IsLeaf && node.Value is null))
         {
             return defaultValue;
@@ -93,7 +110,10 @@ public sealed class NodeParameters
         return value;
     }
 
-    /// <summary>An integer parameter within [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    /// <summary>
+    /// A whole-number parameter within [<paramref name="min"/>, <paramref name="max"/>]: digits, or any
+    /// whole number such as <c>1e6</c>.
+    /// </summary>
     public long GetInt64(string name, long defaultValue, long min = long.MinValue, long max = long.MaxValue)
     {
         var text = GetString(name);
@@ -102,17 +122,10 @@ public sealed class NodeParameters
             return defaultValue;
         }
 
-        if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
-        {
-            throw Error(name, $"'{text}' is not a whole number");
-        }
-
-        if (value < min || value > max)
-        {
-            throw Error(name, $"{value} is out of range [{min}, {max}]");
-        }
-
-        return Typed(name, value, value.ToString(CultureInfo.InvariantCulture));
+        var result = WholeNumber.TryParse(text, min, max, out var value);
+        return result == WholeNumber.Result.Ok
+            ? Typed(name, value, value.ToString(CultureInfo.InvariantCulture))
+            : throw Error(name, WholeNumber.Problem(result, text, min, max));
     }
 
     /// <summary>A number parameter (<c>0.5</c>, <c>1e-3</c>).</summary>
@@ -150,7 +163,7 @@ public sealed class NodeParameters
             : throw Error(name, $"'{text}' is not true or false");
     }
 
-    /// <summary>A duration parameter (<c>00:00:00.001</c> or <c>1ms</c>), or null when absent.</summary>
+    /// <summary>A duration parameter (<c>00:00:00.001</c> or <c>1ms</c>, the grammar of every duration setting), or null when absent.</summary>
     public TimeSpan? GetDuration(string name)
     {
         var text = GetString(name);
@@ -167,7 +180,7 @@ public sealed class NodeParameters
     /// <summary>A list parameter (<c>["a", "b"]</c>); a single value counts as a list of one.</summary>
     public IReadOnlyList<string> GetList(string name)
     {
-        var node = Root.Child(name);
+        var node = Lookup(name);
         if (node is null)
         {
             return Array.Empty<string>();
@@ -175,7 +188,8 @@ public sealed class NodeParameters
 
         if (node.IsLeaf)
         {
-            return node.Value is null ? Array.Empty<string>() : new[] { node.Value };
+            // An empty list in JSON configuration arrives as an empty (or null) value.
+            return string.IsNullOrEmpty(node.Value) ? Array.Empty<string>() : new[] { node.Value };
         }
 
         if (!node.IsList)
@@ -183,15 +197,15 @@ public sealed class NodeParameters
             throw Error(name, "expected a list");
         }
 
-        return node.Items().Select((item, i) => item.IsLeaf && item.Value is not null
+        return node.Items().Select((item, i) => item.IsLeaf && !string.IsNullOrEmpty(item.Value)
             ? item.Value
-            : throw Error($"{name}:{i}", "expected a value")).ToList();
+            : throw Error($"{name}:{i}", item.IsLeaf ? "expected a value, found an empty one" : "expected a value, found a section")).ToList();
     }
 
     /// <summary>A map parameter (<c>{"old": "new"}</c>), in the order given.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> GetMap(string name)
     {
-        var node = Root.Child(name);
+        var node = Lookup(name);
         if (node is null || (node.IsLeaf && node.Value is null))
         {
             return Array.Empty<KeyValuePair<string, string>>();
@@ -231,4 +245,52 @@ public sealed class NodeParameters
 
     /// <summary>An exception for a bad value of parameter <paramref name="name"/>.</summary>
     public FlowConfigurationException Error(string name, string message) => new(PathOf(name), message);
+
+    /// <summary>
+    /// Declares parameter names the node accepts without reading them while it is built (a custom
+    /// node that reads some parameters later), so that they are not reported as unknown. Every
+    /// parameter a node reads through a getter while it is built is accepted already.
+    /// </summary>
+    public void Accept(params string[] names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        lock (_asked)
+        {
+            _asked.UnionWith(names);
+        }
+    }
+
+    /// <summary>
+    /// The parameters given that the node never asked for, each as an error with its path and the
+    /// nearest name the node does know: a typo (<c>Wher</c>) must not run with a default silently.
+    /// </summary>
+    internal IEnumerable<ConfigurationError> UnknownParameters(string nodeType)
+    {
+        string[] asked;
+        lock (_asked)
+        {
+            asked = _asked.Order(StringComparer.OrdinalIgnoreCase).ToArray();
+        }
+
+        foreach (var (key, _) in Root.Children)
+        {
+            if (asked.Contains(key, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var known = asked.Length == 0 ? "it takes no parameters" : $"its parameters: {string.Join(", ", asked)}";
+            yield return new ConfigurationError(PathOf(key), $"unknown parameter '{key}' for {nodeType}{Suggestions.DidYouMean(key, asked)}; {known}");
+        }
+    }
+
+    private ParamNode? Lookup(string name)
+    {
+        lock (_asked)
+        {
+            _asked.Add(name);
+        }
+
+        return Root.Child(name);
+    }
 }

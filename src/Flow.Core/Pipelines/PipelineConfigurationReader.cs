@@ -30,20 +30,12 @@ internal static class PipelineConfigurationReader
     private static PipelineDefinition ReadPipeline(IConfigurationSection section, string path)
     {
         var errors = new List<ConfigurationError>();
-        var batchSize = PipelineDefinition.DefaultBatchSize;
-        var batchSizeText = section["BatchSize"];
-        if (batchSizeText is not null
-            && (!int.TryParse(batchSizeText, NumberStyles.Integer, CultureInfo.InvariantCulture, out batchSize) || batchSize < 1))
-        {
-            errors.Add(new ConfigurationError(path + ":BatchSize", $"'{batchSizeText}' is not a whole number of at least 1"));
-            batchSize = PipelineDefinition.DefaultBatchSize;
-        }
-
+        var batchSize = (int)ReadWholeNumber(section, "BatchSize", path, PipelineDefinition.DefaultBatchSize, 1, PipelineDefinition.MaxBatchSize, errors);
         foreach (var child in section.GetChildren())
         {
             if (!PipelineKeys.Contains(child.Key))
             {
-                errors.Add(new ConfigurationError($"{path}:{child.Key}", "unknown setting (expected BatchSize, Sources, Steps or Sinks)"));
+                errors.Add(UnknownSetting($"{path}:{child.Key}", child.Key, PipelineKeys));
             }
         }
 
@@ -83,8 +75,8 @@ internal static class PipelineConfigurationReader
         {
             if (!NodeKeys.Contains(child.Key))
             {
-                errors.Add(new ConfigurationError($"{path}:{child.Key}",
-                    "unknown setting (type-specific parameters go under Params)"));
+                var unknown = UnknownSetting($"{path}:{child.Key}", child.Key, NodeKeys);
+                errors.Add(unknown with { Message = unknown.Message + "; type-specific parameters go under Params" });
             }
         }
 
@@ -161,21 +153,32 @@ internal static class PipelineConfigurationReader
         return defaultValue;
     }
 
-    private static int ReadParallelism(IConfigurationSection section, string path, List<ConfigurationError> errors)
+    private static int ReadParallelism(IConfigurationSection section, string path, List<ConfigurationError> errors) =>
+        (int)ReadWholeNumber(section, "Parallelism", path, 1, 1, PipelinePlanner.MaxParallelism, errors);
+
+    private static long ReadWholeNumber(IConfigurationSection section, string key, string path, long defaultValue, long min, long max, List<ConfigurationError> errors)
     {
-        var text = section["Parallelism"];
+        var text = section[key];
         if (text is null)
         {
-            return 1;
+            return defaultValue;
         }
 
-        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= 1024)
+        var result = WholeNumber.TryParse(text, min, max, out var value);
+        if (result == WholeNumber.Result.Ok)
         {
             return value;
         }
 
-        errors.Add(new ConfigurationError(path + ":Parallelism", $"'{text}' is not a whole number between 1 and 1024"));
-        return 1;
+        errors.Add(new ConfigurationError($"{path}:{key}", WholeNumber.Problem(result, text, min, max)));
+        return defaultValue;
+    }
+
+    /// <summary>A key Flow does not know, with the nearest one it does and the full list.</summary>
+    internal static ConfigurationError UnknownSetting(string path, string key, IEnumerable<string> known)
+    {
+        var names = known.Order(StringComparer.OrdinalIgnoreCase).ToList();
+        return new ConfigurationError(path, $"unknown setting '{key}'{Suggestions.DidYouMean(key, names)}; expected one of {string.Join(", ", names)}");
     }
 
     private static TimeSpan? ReadDuration(IConfigurationSection section, string key, string path, List<ConfigurationError> errors)

@@ -5,6 +5,9 @@ internal sealed record PipelineDefinition
 {
     public const int DefaultBatchSize = 500;
 
+    /// <summary>The largest batch: a batch's cached output must fit one cache entry.</summary>
+    public const int MaxBatchSize = 1_000_000;
+
     public required string Name { get; init; }
 
     public int BatchSize { get; init; } = DefaultBatchSize;

@@ -77,13 +77,18 @@ internal sealed class PipelinePlanner
             }
 
             var parameters = new NodeParameters(node.Params, node.ConfigPath + ":Params", _baseDirectory);
-            var (instance, canonicalType) = Build(definition, node, parameters, errors);
+            var (instance, canonicalType, behaviour) = Build(definition, node, parameters, errors);
             if (instance is not null)
             {
-                built[node.Name] = new PlannedNode(node, instance, canonicalType, parameters);
+                built[node.Name] = new PlannedNode(node, instance, canonicalType, parameters)
+                {
+                    Behaviour = behaviour ?? NodeTypeRegistry.DeclaredVersion(instance.GetType()),
+                    ReadsBatchPosition = Attribute.IsDefined(instance.GetType(), typeof(Steps.ReadsBatchPositionAttribute), inherit: true),
+                };
             }
         }
 
+        CheckOutputFiles(built.Values, errors);
         if (errors.Count > 0 || order is null)
         {
             throw new FlowConfigurationException(errors);
@@ -102,27 +107,28 @@ internal sealed class PipelinePlanner
         return new PipelinePlan(definition, order.Select(n => built[n.Name]).ToList());
     }
 
-    private (object? Instance, string CanonicalType) Build(PipelineDefinition pipeline, NodeDefinition node, NodeParameters parameters, List<ConfigurationError> errors)
+    private (object? Instance, string CanonicalType, string? Behaviour) Build(PipelineDefinition pipeline, NodeDefinition node, NodeParameters parameters, List<ConfigurationError> errors)
     {
         if (node.Instance is not null)
         {
-            return (node.Instance, NodeTypeRegistry.CanonicalName(node.Instance.GetType()));
+            return (node.Instance, NodeTypeRegistry.CanonicalName(node.Instance.GetType()), null);
         }
 
         if (string.IsNullOrWhiteSpace(node.Type))
         {
-            return (null, node.Type); // already reported by the reader
+            return (null, node.Type, null); // already reported by the reader
         }
 
-        if (!_registry.TryResolve(node.Kind, node.Type, out var factory, out var canonicalType, out var error))
+        if (!_registry.TryResolve(node.Kind, node.Type, out var registration, out var error))
         {
             errors.Add(new ConfigurationError(node.ConfigPath + ":Type", error!));
-            return (null, node.Type);
+            return (null, node.Type, null);
         }
 
+        object? instance = null;
         try
         {
-            return (factory!(new NodeContext(pipeline.Name, node.Name, parameters, _services, _loggerFactory)), canonicalType);
+            instance = registration!.Factory(new NodeContext(pipeline.Name, node.Name, parameters, _services, _loggerFactory));
         }
         catch (FlowConfigurationException ex)
         {
@@ -133,7 +139,9 @@ internal sealed class PipelinePlanner
             errors.Add(new ConfigurationError(node.ConfigPath, $"cannot create {node.Kind.ToString().ToLowerInvariant()} '{node.Type}': {ex.GetBaseException().Message}"));
         }
 
-        return (null, canonicalType);
+        // Also when building failed: a required "Where" that is missing is best explained next to the "Wher" that was given.
+        errors.AddRange(parameters.UnknownParameters($"{node.Kind.ToString().ToLowerInvariant()} type '{node.Type}'"));
+        return (instance, registration!.Canonical, registration.Behaviour);
     }
 
     private static Dictionary<string, List<string>> ResolveInputs(PipelineDefinition definition, Dictionary<string, NodeDefinition> byName, List<ConfigurationError> errors)
@@ -170,9 +178,13 @@ internal sealed class PipelinePlanner
                 {
                     errors.Add(new ConfigurationError(inputPath, $"input '{named[i]}' is named twice"));
                 }
-                else if (input.Name == node.Name)
+                else if (ReferenceEquals(input, node))
                 {
                     errors.Add(new ConfigurationError(inputPath, $"'{node.Name}' cannot read its own output"));
+                }
+                else if (input.Name == node.Name)
+                {
+                    // A second node under the same name: the duplicate is the problem, already reported.
                 }
                 else
                 {
@@ -214,14 +226,103 @@ internal sealed class PipelinePlanner
             return order;
         }
 
-        var cyclic = nodes.Where(n => pending[n.Name] > 0).ToList();
-        foreach (var node in cyclic)
+        // What is left holds the cycles and whatever hangs below them; name only the nodes on a cycle.
+        foreach (var cycle in Cycles(nodes.Where(n => pending[n.Name] > 0).ToList(), inputs))
         {
-            errors.Add(new ConfigurationError(node.ConfigPath + ":Inputs",
-                $"'{node.Name}' is part of a cycle ({string.Join(" -> ", cyclic.Select(c => c.Name))})"));
+            var names = string.Join(", ", cycle.Select(c => c.Name));
+            foreach (var node in cycle)
+            {
+                errors.Add(new ConfigurationError(node.ConfigPath + ":Inputs", $"'{node.Name}' is part of a cycle (the nodes {names} read from each other)"));
+            }
         }
 
         return null;
+    }
+
+    /// <summary>The cycles among <paramref name="nodes"/> (strongly connected components of more than one node, or a node reading itself), each in input order.</summary>
+    private static List<List<NodeDefinition>> Cycles(List<NodeDefinition> nodes, Dictionary<string, List<string>> inputs)
+    {
+        var byName = nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        var low = new Dictionary<string, int>(StringComparer.Ordinal);
+        var stack = new Stack<NodeDefinition>();
+        var onStack = new HashSet<string>(StringComparer.Ordinal);
+        var cycles = new List<List<NodeDefinition>>();
+        var counter = 0;
+
+        // Tarjan's algorithm over "reads from" edges; pipelines are small, recursion is fine.
+        void Visit(NodeDefinition node)
+        {
+            index[node.Name] = low[node.Name] = counter++;
+            stack.Push(node);
+            onStack.Add(node.Name);
+            foreach (var input in inputs[node.Name].Where(byName.ContainsKey))
+            {
+                if (!index.ContainsKey(input))
+                {
+                    Visit(byName[input]);
+                    low[node.Name] = Math.Min(low[node.Name], low[input]);
+                }
+                else if (onStack.Contains(input))
+                {
+                    low[node.Name] = Math.Min(low[node.Name], index[input]);
+                }
+            }
+
+            if (low[node.Name] != index[node.Name])
+            {
+                return;
+            }
+
+            var component = new List<NodeDefinition>();
+            NodeDefinition member;
+            do
+            {
+                member = stack.Pop();
+                onStack.Remove(member.Name);
+                component.Add(member);
+            }
+            while (!ReferenceEquals(member, node));
+
+            if (component.Count > 1 || inputs[node.Name].Contains(node.Name, StringComparer.Ordinal))
+            {
+                // In declaration order, as the user wrote them.
+                cycles.Add(nodes.Where(component.Contains).ToList());
+            }
+        }
+
+        foreach (var node in nodes.Where(n => !index.ContainsKey(n.Name)))
+        {
+            Visit(node);
+        }
+
+        return cycles;
+    }
+
+    /// <summary>Paths compare as the file system does: case matters on Linux, not on Windows or macOS.</summary>
+    internal static readonly StringComparer PathComparer =
+        OperatingSystem.IsLinux() ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
+
+    /// <summary>Two sinks on one file, or a sink writing a file the pipeline reads, would destroy data.</summary>
+    private static void CheckOutputFiles(IEnumerable<PlannedNode> nodes, List<ConfigurationError> errors)
+    {
+        var planned = nodes.ToList();
+        var outputs = new Dictionary<string, PlannedNode>(PathComparer);
+        foreach (var node in planned.Where(n => n.Instance is Sinks.IFileOutput))
+        {
+            var target = ((Sinks.IFileOutput)node.Instance).TargetPath;
+            if (!outputs.TryAdd(target, node))
+            {
+                errors.Add(new ConfigurationError(node.Definition.ConfigPath + ":Params:Path",
+                    $"'{target}' is also the output of sink '{outputs[target].Name}' ({outputs[target].Definition.ConfigPath}); each sink needs a file of its own"));
+            }
+
+            foreach (var reader in planned.Where(n => n.Parameters.InputFiles.Contains(target, PathComparer)))
+            {
+                errors.Add(new ConfigurationError(node.Definition.ConfigPath + ":Params:Path",
+                    $"'{target}' is read by '{reader.Name}' of the same pipeline; writing it would replace the input while it is read"));
+            }
+        }
     }
 
     private static void CheckEveryStepReachesASink(PipelineDefinition definition, Dictionary<string, List<string>> inputs, List<ConfigurationError> errors)

@@ -4,9 +4,10 @@ namespace Flow.Sinks;
 
 /// <summary>
 /// A sink: writes batches, in source order, one at a time. Its output becomes visible as a whole
-/// on <see cref="CommitAsync"/>, which the framework calls only when the run completed; a run
-/// that failed or was interrupted only disposes the sink, which must leave whatever was written
-/// flushed and whole (no half-written line) but not in place of a previous complete output.
+/// on <see cref="CommitAsync"/>, which the framework calls only when the run completed and every
+/// sink of the run has flushed (<see cref="FlushAsync"/>), so a failure of one sink publishes none.
+/// A run that failed or was interrupted only disposes the sink, which must leave whatever was
+/// written flushed and whole (no half-written line) but not in place of a previous complete output.
 /// </summary>
 public interface ISink : IAsyncDisposable
 {
@@ -16,6 +17,13 @@ public interface ISink : IAsyncDisposable
     /// <summary>Writes one batch.</summary>
     ValueTask WriteAsync(Batch batch, CancellationToken cancellationToken);
 
-    /// <summary>Flushes and makes the output visible: called once, after the last batch of a completed run.</summary>
+    /// <summary>
+    /// Makes everything written durable and ready to publish, so that <see cref="CommitAsync"/> is only a
+    /// cheap switch that is unlikely to fail. Called once, after the last batch of a completed run, on
+    /// every sink before any is committed. Throwing here publishes nothing of the run.
+    /// </summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>Makes the output visible: called once, after every sink of a completed run flushed.</summary>
     ValueTask CommitAsync(CancellationToken cancellationToken);
 }

@@ -1,4 +1,5 @@
 using Flow.Caching;
+using Flow.Parameters;
 using Flow.Hosting.Options;
 using Flow.Redis.Caching;
 using Microsoft.Extensions.Logging;

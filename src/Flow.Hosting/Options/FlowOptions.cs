@@ -20,4 +20,12 @@ public sealed class FlowOptions
 
     /// <summary>How often long runs log their progress (records/s). Default 10 seconds.</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Once a run is aborted (a node failed, or the drain after a stop ran out), how long its sources
+    /// and steps get to notice before they are abandoned and the run ends anyway (what was abandoned
+    /// is logged). Bounds the end of a run even when user code ignores its cancellation token or a
+    /// source blocks on a pipe. Default 5 seconds.
+    /// </summary>
+    public TimeSpan AbortGrace { get; set; } = TimeSpan.FromSeconds(5);
 }

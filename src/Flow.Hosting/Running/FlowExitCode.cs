@@ -24,6 +24,7 @@ public sealed class FlowExitCode
 
     private int _value = -1;
     private int _signal;
+    private int _signals;
 
     /// <summary>
     /// The code to exit with. When the run never recorded an outcome (the host gave up waiting for
@@ -38,8 +39,12 @@ public sealed class FlowExitCode
 
     internal void Set(int code) => Volatile.Write(ref _value, code);
 
-    /// <summary>Records which signal asked the host to stop, so an interrupted run exits 130 or 143.</summary>
-    internal void RecordSignal(int code) => Interlocked.CompareExchange(ref _signal, code, 0);
+    /// <summary>Records which signal asked the host to stop, so an interrupted run exits 130 or 143; returns how many signals came so far.</summary>
+    internal int RecordSignal(int code)
+    {
+        Interlocked.CompareExchange(ref _signal, code, 0);
+        return Interlocked.Increment(ref _signals);
+    }
 
     internal int InterruptedCode => Volatile.Read(ref _signal) == Interrupted ? Interrupted : Terminated;
 }

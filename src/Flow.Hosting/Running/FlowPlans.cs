@@ -3,7 +3,6 @@ using Flow.Hosting.Options;
 using Flow.Pipelines;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Flow.Hosting.Running;
 
@@ -20,8 +19,7 @@ internal sealed class FlowPlans
         IEnumerable<CodePipeline> codePipelines,
         IEnumerable<NodeTypeRegistration> registrations,
         IServiceProvider services,
-        ILoggerFactory loggerFactory,
-        IOptions<FlowOptions> options)
+        ILoggerFactory loggerFactory)
     {
         _result = new Lazy<FlowPlanResult>(() =>
         {
@@ -45,7 +43,11 @@ internal sealed class FlowPlans
                 }
             }
 
-            return Plan(definitions, options.Value.Run.Pipeline, new PipelinePlanner(registry, services, loggerFactory), errors);
+            // Read here rather than through IOptions, which throws when other Flow settings are bad:
+            // the pipelines' problems are reported together with those.
+            var selected = new FlowOptions();
+            FlowOptionsReader.Read(configuration, selected);
+            return Plan(definitions, selected.Run.Pipeline, new PipelinePlanner(registry, services, loggerFactory), errors);
         });
     }
 

@@ -39,10 +39,22 @@ internal sealed partial class FlowWorker : BackgroundService
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        // The host's console lifetime turns both signals into a stop; these only remember which one it was.
-        _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => _exitCode.RecordSignal(FlowExitCode.Terminated)));
-        _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => _exitCode.RecordSignal(FlowExitCode.Interrupted)));
+        // The host's console lifetime turns the first signal into a graceful stop; these remember
+        // which one it was, and make a second one end the process at once.
+        _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => OnSignal(FlowExitCode.Terminated)));
+        _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => OnSignal(FlowExitCode.Interrupted)));
         return base.StartAsync(cancellationToken);
+    }
+
+    private void OnSignal(int code)
+    {
+        if (_exitCode.RecordSignal(code) > 1)
+        {
+            // A second Ctrl-C or SIGTERM: the user does not want to wait for the drain. Nothing is
+            // published (outputs stay in PATH.partial); what was cached so far stays cached.
+            LogForcedExit(code);
+            ImmediateExit.Now(code);
+        }
     }
 
     public override void Dispose()
@@ -92,7 +104,13 @@ internal sealed partial class FlowWorker : BackgroundService
         }
 
         var options = _options.Value;
-        var runner = new PipelineRunner(_logger, new RunnerOptions { DrainTimeout = options.DrainTimeout, ProgressInterval = options.ProgressInterval });
+        var runner = new PipelineRunner(_logger, new RunnerOptions
+        {
+            DrainTimeout = options.DrainTimeout,
+            AbortGrace = options.AbortGrace,
+            ProgressInterval = options.ProgressInterval,
+            PublishJournalDirectory = Path.GetFullPath(Path.Combine(".flow", "publish")),
+        });
         var decorator = _decorators.LastOrDefault();
         var results = await Task.WhenAll(planned.Plans.Select(async plan =>
         {
@@ -130,6 +148,9 @@ internal sealed partial class FlowWorker : BackgroundService
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "{Summary}")]
     private partial void LogSummary(string summary);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Second stop signal: exiting at once with {ExitCode}; in-flight batches are abandoned and no output of this run is published")]
+    private partial void LogForcedExit(int exitCode);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "Flow stopped unexpectedly: {Reason}")]
     private partial void LogUnexpected(Exception exception, string reason);

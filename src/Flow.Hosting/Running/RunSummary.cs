@@ -35,6 +35,34 @@ internal static class RunSummary
         return text.ToString().TrimEnd();
     }
 
+    /// <summary>
+    /// Why the report cannot be written at <paramref name="path"/> (a folder, an unwritable place),
+    /// or null: checked before the run, so a bad <c>--report</c> does not waste the run's work.
+    /// </summary>
+    public static string? ReportPathProblem(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (path.EndsWith('/') || path.EndsWith(Path.DirectorySeparatorChar) || Directory.Exists(full))
+        {
+            return $"'{path}' is a folder; the report is a file (e.g. '{Path.Combine(path, "report.json")}')";
+        }
+
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            var probe = full + ".partial";
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose))
+            {
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"'{path}' cannot be written: {ex.Message}";
+        }
+    }
+
     public static async Task WriteReportAsync(string path, IEnumerable<PipelineResult> results, CancellationToken cancellationToken)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));

@@ -165,13 +165,13 @@ public abstract class StepCacheContractTests : IAsyncLifetime
     {
         // The same parameters three ways: configuration in one key order with 1, configuration in
         // the other order with 1.0, and C# with a dictionary in the other order. Value is read as a
-        // number, so its formatting does not count; Unused is never read, so only its key order may vary.
+        // number, so its formatting does not count; Note is never read, so only its key order may vary.
         var fieldFirst = Pipeline(Name,
             Step("tag", "Counting", JsonNode.Parse("""{ "Field": "tagged", "Value": 1 }""")),
-            Step("score", "Counting", JsonNode.Parse("""{ "Field": "score", "Value": 2, "Unused": { "b": "1", "a": "2" } }""")));
+            Step("score", "Counting", JsonNode.Parse("""{ "Field": "score", "Value": 2, "Note": { "b": "1", "a": "2" } }""")));
         var valueFirst = Pipeline(Name,
             Step("tag", "Counting", JsonNode.Parse("""{ "Value": 1.0, "Field": "tagged" }""")),
-            Step("score", "Counting", JsonNode.Parse("""{ "Unused": { "a": "2", "b": "1" }, "Value": 2.00e0, "Field": "score" }""")));
+            Step("score", "Counting", JsonNode.Parse("""{ "Note": { "a": "2", "b": "1" }, "Value": 2.00e0, "Field": "score" }""")));
         var builder = new PipelineBuilder(Name)
             .BatchSize(BatchSize)
             .Source("flights", "Json", new { Path = FlightsPath })
@@ -179,7 +179,7 @@ public abstract class StepCacheContractTests : IAsyncLifetime
             .Step("score", "Counting", new Dictionary<string, object>
             {
                 ["Value"] = 2.0,
-                ["Unused"] = new Dictionary<string, object> { ["b"] = "1", ["a"] = 2 },
+                ["Note"] = new Dictionary<string, object> { ["b"] = "1", ["a"] = 2 },
                 ["Field"] = "score",
             })
             .Sink("out", "Collect");

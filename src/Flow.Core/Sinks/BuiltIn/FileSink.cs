@@ -9,18 +9,27 @@ namespace Flow.Sinks.BuiltIn;
 /// untouched and its own partial output, flushed, in <c>PATH.partial</c>. Records are written whole
 /// before anything is flushed, so the partial file never ends in half a line after a graceful stop.
 /// </summary>
-internal abstract class FileSink : ISink
+internal abstract class FileSink : ISink, IFileOutput
 {
     private const int BufferSize = 1 << 16;
     private Stream? _stream;
+    private bool _flushed;
 
     protected FileSink(NodeParameters parameters)
     {
-        TargetPath = parameters.GetPath("Path") ?? throw parameters.Error("Path", "is required");
-        var directory = Path.GetDirectoryName(TargetPath);
-        if (directory is not null && File.Exists(directory))
+        var written = parameters.GetRequiredString("Path");
+        TargetPath = parameters.ResolvePath(written);
+        if (written.EndsWith('/') || written.EndsWith(Path.DirectorySeparatorChar) || Directory.Exists(TargetPath))
         {
-            throw parameters.Error("Path", $"'{directory}' is a file, not a folder");
+            throw parameters.Error("Path", $"'{written}' is a folder; an output is a file (e.g. '{Path.Combine(written, "out.jsonl")}')");
+        }
+
+        for (var folder = Path.GetDirectoryName(TargetPath); folder is not null; folder = Path.GetDirectoryName(folder))
+        {
+            if (File.Exists(folder))
+            {
+                throw parameters.Error("Path", $"'{folder}' is a file, not a folder");
+            }
         }
     }
 
@@ -47,7 +56,8 @@ internal abstract class FileSink : ISink
 
     public abstract ValueTask WriteAsync(Batch batch, CancellationToken cancellationToken);
 
-    public async ValueTask CommitAsync(CancellationToken cancellationToken)
+    /// <summary>Writes out what is buffered, forces it to disk and closes <c>PATH.partial</c>: publishing is then only a rename.</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         await FlushFormatAsync(cancellationToken).ConfigureAwait(false);
         await Output.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -58,6 +68,17 @@ internal abstract class FileSink : ISink
 
         await Output.DisposeAsync().ConfigureAwait(false);
         _stream = null;
+        _flushed = true;
+    }
+
+    /// <summary>Moves the flushed <c>PATH.partial</c> onto <c>PATH</c>, replacing the previous output at once.</summary>
+    public async ValueTask CommitAsync(CancellationToken cancellationToken)
+    {
+        if (!_flushed)
+        {
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         File.Move(PartialPath, TargetPath, overwrite: true);
     }
 

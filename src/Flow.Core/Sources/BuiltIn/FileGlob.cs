@@ -2,7 +2,11 @@ using Flow.Parameters;
 
 namespace Flow.Sources.BuiltIn;
 
-/// <summary>Resolves a source's <c>Path</c>: one file, or a glob (<c>*</c>, <c>?</c> in the file name) for several files in name order.</summary>
+/// <summary>
+/// Resolves a source's <c>Path</c>: one file, or a glob (<c>*</c>, <c>?</c> in the file name) for
+/// several files in name order. Each file is checked (exists, is not a folder, may be read) without
+/// opening it: opening a FIFO or /dev/stdin to check it would take data that the run then never sees.
+/// </summary>
 internal static class FileGlob
 {
     public static IReadOnlyList<string> Resolve(NodeParameters parameters, string name = "Path")
@@ -33,16 +37,13 @@ internal static class FileGlob
 
         foreach (var file in files)
         {
-            try
+            if (InputFile.Problem(file) is { } problem)
             {
-                using var stream = File.OpenRead(file);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw parameters.Error(name, $"cannot read '{file}': {ex.Message}");
+                throw parameters.Error(name, problem);
             }
         }
 
+        parameters.DeclareInputFiles(files);
         return files;
     }
 
