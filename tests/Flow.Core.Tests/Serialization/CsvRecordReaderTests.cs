@@ -96,6 +96,62 @@ public sealed class CsvRecordReaderTests
         Assert.StartsWith("data.csv:20202: column 2 (text) has text after its closing quote", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ReadAsync_NonSeekableStream_InfersFromTheFirstRowsAndKeepsLaterMisfitsAsText()
+    {
+        var text = new StringBuilder("n,flag,code\n");
+        for (var i = 0; i < CsvRecordReader.StreamInferenceRows; i++)
+        {
+            text.Append(i).Append(i % 2 == 0 ? ",true," : ",false,").Append('\n');
+        }
+
+        text.Append("oops,1,7\n12,true,8\n");
+
+        var records = await ReadAsync(new ForwardOnlyStream(Encoding.UTF8.GetBytes(text.ToString())), new CsvReadOptions());
+
+        Assert.Equal(CsvRecordReader.StreamInferenceRows + 2, records.Count);
+        Assert.Equal(0L, records[0]["n"]);
+        Assert.Equal(true, records[0]["flag"]);
+        Assert.Null(records[0]["code"]);
+        Assert.Equal("""{"n":"oops","flag":"1","code":"7"}""", records[^2].ToString());
+        Assert.Equal("""{"n":12,"flag":true,"code":"8"}""", records[^1].ToString());
+    }
+
+    [Fact]
+    public async Task ReadAsync_ShortNonSeekableStream_InfersOverEveryRow()
+    {
+        var records = await ReadAsync(new ForwardOnlyStream(Encoding.UTF8.GetBytes("a,b\n1,x\n2.5,\n")), new CsvReadOptions());
+
+        Assert.Equal(new[] { """{"a":1,"b":"x"}""", """{"a":2.5,"b":null}""" }, records.Select(r => r.ToString()));
+    }
+
+    [Fact]
+    public async Task ReadAsync_Fifo_StreamsWhatTheWriterSends()
+    {
+        using var temp = new TempDirectory();
+        var fifo = temp.File("rows.csv");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo))
+        {
+            await mkfifo.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var writer = Task.Run(async () =>
+        {
+            await using var output = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+            await output.WriteAsync(Encoding.UTF8.GetBytes("code,n\n00M,1\nABQ,2.5\n"));
+        });
+        var records = new List<Record>();
+        var input = CsvInput.Open(fifo, () => new FileStream(fifo, FileMode.Open, FileAccess.Read));
+        await foreach (var record in CsvRecordReader.ReadAsync(new[] { input }, new CsvReadOptions(), CancellationToken.None).WithCancellation(CancellationToken.None))
+        {
+            records.Add(record);
+        }
+
+        await writer.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(new[] { """{"code":"00M","n":1}""", """{"code":"ABQ","n":2.5}""" }, records.Select(r => r.ToString()));
+    }
+
     private static Task<List<Record>> ReadAsync(string text, CsvReadOptions options) =>
         ReadAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)), options);
 
@@ -108,5 +164,33 @@ public sealed class CsvRecordReaderTests
         }
 
         return records;
+    }
+
+    /// <summary>A stream that can be read once, front to back, like a pipe.</summary>
+    private sealed class ForwardOnlyStream(byte[] bytes) : Stream
+    {
+        private readonly MemoryStream _inner = new(bytes);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, Math.Min(count, 1000));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

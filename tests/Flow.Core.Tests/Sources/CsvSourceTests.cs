@@ -21,6 +21,8 @@ public sealed class CsvSourceTests
         Assert.Equal(-89.23450472, Assert.IsType<double>(first["longitude"]));
         Assert.Equal("Detroit Metropolitan-Wayne County", records.Single(r => r["iata"] as string == "DTW")["name"]);
         Assert.All(records, r => Assert.IsType<string>(r["iata"]));
+        Assert.All(records, r => Assert.IsType<double>(r["latitude"]));
+        Assert.All(records, r => Assert.IsType<double>(r["longitude"]));
     }
 
     [Fact]
@@ -52,7 +54,8 @@ public sealed class CsvSourceTests
         Assert.Equal(new[] { "column1", "column2", "column3", "column4", "column5", "column6", "column7" }, records[0].Names);
         Assert.Equal("iata", records[0]["column1"]);
         Assert.Equal("00M", records[1]["column1"]);
-        Assert.Equal(31.95376472, records[1]["column6"]);
+        // Without a header the names are data: column6 holds "latitude", so the whole column stays text.
+        Assert.Equal("31.95376472", records[1]["column6"]);
     }
 
     [Fact]
@@ -141,7 +144,7 @@ public sealed class CsvSourceTests
     {
         var records = await ReadTextAsync("a,b\n1,\"x\r\"\n2,\"\r\"\r\n\"y\r\",3\n");
 
-        Assert.Equal(new object?[] { "x\r", "\r", 3L }, records.Select(r => r["b"]));
+        Assert.Equal(new object?[] { "x\r", "\r", "3" }, records.Select(r => r["b"]));
         Assert.Equal("y\r", records[2]["a"]);
     }
 
@@ -324,6 +327,70 @@ public sealed class CsvSourceTests
         var error = await FailAsync("data.csv", "a,b\n1,2\n", """ "TextColumns": [ "a", "c" ] """);
 
         Assert.Contains("data.csv:1: TextColumns names 'c', which is not a column of this file (a, b)", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReadAsync_NumbersWithExponents_BecomeDoubles()
+    {
+        var records = await ReadTextAsync("x,y,z\n1e5,1.5e3,-0.5\n2E-2,0,7\n");
+
+        Assert.Equal(100000.0, Assert.IsType<double>(records[0]["x"]));
+        Assert.Equal(1500.0, Assert.IsType<double>(records[0]["y"]));
+        Assert.Equal(-0.5, Assert.IsType<double>(records[0]["z"]));
+        Assert.Equal(0.02, Assert.IsType<double>(records[1]["x"]));
+        Assert.Equal(0L, Assert.IsType<long>(records[1]["y"]));
+        Assert.Equal(7L, Assert.IsType<long>(records[1]["z"]));
+    }
+
+    [Fact]
+    public async Task ReadAsync_ColumnWithOneNonNumber_StaysTextInEveryRow()
+    {
+        var records = await ReadTextAsync("code,n\n1,1\n2,2\nA3,3\n007,4\n,5\n");
+
+        Assert.Equal(new object?[] { "1", "2", "A3", "007", null }, records.Select(r => r["code"]));
+        Assert.Equal(new object?[] { 1L, 2L, 3L, 4L, 5L }, records.Select(r => r["n"]));
+    }
+
+    [Fact]
+    public async Task ReadAsync_NumbersThatDoNotFit_KeepTheirColumnsAsText()
+    {
+        var records = await ReadTextAsync("big,huge,tiny,ok\n12345678901234567890,1e400,1e-400,1.5\n1,2,3,4\n");
+
+        Assert.Equal(new object?[] { "12345678901234567890", "1" }, records.Select(r => r["big"]));
+        Assert.Equal(new object?[] { "1e400", "2" }, records.Select(r => r["huge"]));
+        Assert.Equal(new object?[] { "1e-400", "3" }, records.Select(r => r["tiny"]));
+        Assert.Equal(new object?[] { 1.5, 4L }, records.Select(r => r["ok"]));
+    }
+
+    [Fact]
+    public async Task ReadAsync_BooleanColumns_AnyCaseAndOnlyWhenEveryCellIsOne()
+    {
+        var records = await ReadTextAsync("flag,mixed\ntrue,true\nFALSE,1\nTrue,\n,false\n");
+
+        Assert.Equal(new object?[] { true, false, true, null }, records.Select(r => r["flag"]));
+        Assert.Equal(new object?[] { "true", "1", null, "false" }, records.Select(r => r["mixed"]));
+    }
+
+    [Fact]
+    public async Task ReadAsync_TextColumns_KeepsThoseColumnsAsText()
+    {
+        var records = await ReadTextAsync("zip,n\n12345,1\n,2\n", """ "TextColumns": [ "zip" ] """);
+
+        Assert.Equal(new object?[] { "12345", null }, records.Select(r => r["zip"]));
+        Assert.Equal(new object?[] { 1L, 2L }, records.Select(r => r["n"]));
+    }
+
+    [Fact]
+    public async Task ReadAsync_GlobWhereOneFileHasTextInAColumn_GivesThatColumnOneTypeAcrossFiles()
+    {
+        using var temp = new TempDirectory();
+        await File.WriteAllTextAsync(temp.File("a.csv"), "code,n\n1,1\n2,2\n");
+        await File.WriteAllTextAsync(temp.File("b.csv"), "n,code\n3,X9\n");
+
+        var records = await ReadAsync($$"""{ "Path": {{TestData.Quote(temp.File("*.csv"))}} }""");
+
+        Assert.Equal(new object?[] { "1", "2", "X9" }, records.Select(r => r["code"]));
+        Assert.Equal(new object?[] { 1L, 2L, 3L }, records.Select(r => r["n"]));
     }
 
     private static string Pipeline(string parameters) => $$"""
