@@ -34,9 +34,6 @@ internal sealed class CsvRowReader : IAsyncDisposable
         _separator = separator;
     }
 
-    /// <summary>The input's name in messages.</summary>
-    public string DisplayName => _displayName;
-
     /// <summary>The columns: known once the header (or, without one, the first row) has been read.</summary>
     public CsvHeader? Header { get; private set; }
 
@@ -73,7 +70,7 @@ internal sealed class CsvRowReader : IAsyncDisposable
             MissingField = CsvMissingFieldHandling.ReturnEmpty,
             DetectSeparatorHint = false,
             MaxRecordSize = MaxRecordBytes,
-            IncludeValuesInExceptions = false,
+            IncludeValuesInExceptions = false, // cells may be personal data; messages go to logs
         };
 
         if (single)
