@@ -76,46 +76,6 @@ internal static class NumberText
         return i == s.Length;
     }
 
-    /// <summary>
-    /// Infers a CSV cell's value: a JSON-grammar number becomes a long or double, true/false a bool,
-    /// an empty cell null; anything else stays the string it was.
-    /// </summary>
-    public static object? Infer(string text)
-    {
-        if (text.Length == 0)
-        {
-            return null;
-        }
-
-        if (IsJsonNumber(text))
-        {
-            if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
-            {
-                return l;
-            }
-
-            // Codes such as the airports "0E0" and "0E8" fit the grammar with an exponent: a cell in
-            // exponent form is a number only when that is how the number itself is written ("1E-07").
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)
-                && (text.AsSpan().IndexOfAny('e', 'E') < 0 || Format(d) == text))
-            {
-                return d;
-            }
-        }
-
-        if (text is "true" or "True" or "TRUE")
-        {
-            return true;
-        }
-
-        if (text is "false" or "False" or "FALSE")
-        {
-            return false;
-        }
-
-        return text;
-    }
-
     /// <summary>A value as text for CSV cells and lookup keys: invariant culture, doubles in round-trip form.</summary>
     public static string? Format(object? value) => value switch
     {

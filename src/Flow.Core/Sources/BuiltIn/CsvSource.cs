@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Runtime.CompilerServices;
-using System.Text;
 using Flow.Batches;
 using Flow.Parameters;
 using Flow.Serialization;
@@ -10,73 +7,52 @@ namespace Flow.Sources.BuiltIn;
 /// <summary>
 /// Source <c>Csv</c>: a header row names the fields (or <c>Header: false</c> names them column1, column2...);
 /// numbers and booleans are inferred (JSON number grammar, so "007" stays text) unless <c>InferTypes: false</c>.
+/// Strict by default: a repeated or empty header name, a row with another number of cells than the
+/// header and malformed quoting fail the read with the file and line (<c>DuplicateHeaders: Rename</c>
+/// and <c>RaggedRows: Allow</c> relax the first and the second). Parsing is <see cref="CsvRecordReader"/>'s.
 /// </summary>
 internal sealed class CsvSource : ISource
 {
     private readonly IReadOnlyList<string> _files;
-    private readonly string _delimiter;
-    private readonly bool _header;
-    private readonly bool _inferTypes;
+    private readonly CsvReadOptions _options;
 
     public CsvSource(NodeParameters parameters)
     {
         _files = FileGlob.Resolve(parameters);
-        _delimiter = parameters.GetString("Delimiter", ",")!;
-        if (_delimiter.Length == 0)
+        var delimiter = parameters.GetString("Delimiter", ",")!;
+        delimiter = delimiter == "\\t" ? "\t" : delimiter;
+        if (CsvReadOptions.DelimiterProblem(delimiter) is { } problem)
         {
-            throw parameters.Error("Delimiter", "must not be empty");
+            throw parameters.Error("Delimiter", problem);
         }
 
-        _delimiter = _delimiter == "\\t" ? "\t" : _delimiter;
-        _header = parameters.GetBoolean("Header", true);
-        _inferTypes = parameters.GetBoolean("InferTypes", true);
+        _options = new CsvReadOptions
+        {
+            Delimiter = delimiter,
+            Header = parameters.GetBoolean("Header", true),
+            InferTypes = parameters.GetBoolean("InferTypes", true),
+            DuplicateHeaders = Choice(parameters, "DuplicateHeaders", CsvDuplicateHeaders.Error),
+            RaggedRows = Choice(parameters, "RaggedRows", CsvRaggedRows.Error),
+            TextColumns = parameters.GetList("TextColumns"),
+        };
     }
 
-    public async IAsyncEnumerable<Record> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<Record> ReadAsync(CancellationToken cancellationToken) =>
+        CsvRecordReader.ReadAsync(_files.Select(file => CsvInput.Open(file, () => FileGlob.OpenRead(file))).ToList(), _options, cancellationToken);
+
+    private static T Choice<T>(NodeParameters parameters, string name, T defaultValue)
+        where T : struct, Enum
     {
-        foreach (var file in _files)
+        var text = parameters.GetString(name);
+        if (text is null)
         {
-            await using var stream = FileGlob.OpenRead(file);
-            using var text = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-            var csv = new CsvReaderLite(text, _delimiter);
-            List<string>? names = null;
-            while (true)
-            {
-                List<string>? row;
-                try
-                {
-                    row = await csv.ReadRowAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (FormatException ex)
-                {
-                    throw new FormatException($"{file}: {ex.Message}", ex);
-                }
-
-                if (row is null)
-                {
-                    break;
-                }
-
-                if (row.Count == 1 && row[0].Length == 0)
-                {
-                    continue; // a blank line
-                }
-
-                if (_header && names is null)
-                {
-                    names = row;
-                    continue;
-                }
-
-                var record = new Record(row.Count);
-                for (var i = 0; i < row.Count; i++)
-                {
-                    var name = names is not null && i < names.Count ? names[i] : "column" + (i + 1).ToString(CultureInfo.InvariantCulture);
-                    record.Set(name, _inferTypes ? NumberText.Infer(row[i]) : row[i]);
-                }
-
-                yield return record;
-            }
+            return defaultValue;
         }
+
+        // By name only: Enum.TryParse would also take "1" or "Error, Rename".
+        var match = Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase))
+                    ?? throw parameters.Error(name, $"'{text}' is not {string.Join(" or ", Enum.GetNames<T>())}");
+        var value = Enum.Parse<T>(match);
+        return value;
     }
 }
