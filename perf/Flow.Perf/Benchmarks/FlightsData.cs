@@ -1,6 +1,6 @@
-using System.Text.Json;
 using Flow.Batches;
 using Flow.Serialization;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flow.Perf.Benchmarks;
 
@@ -11,7 +11,6 @@ internal static class FlightsData
     {
         using var stream = typeof(FlightsData).Assembly.GetManifestResourceStream("flights-20k.json")
                            ?? throw new InvalidOperationException("flights-20k.json is not embedded");
-        using var document = JsonDocument.Parse(stream);
-        return document.RootElement.EnumerateArray().Take(count).Select(RecordJson.FromElement).ToList();
+        return JsonArrayReader.Read(stream, "flights-20k.json", NullLogger.Instance).Take(count).ToList();
     }
 }

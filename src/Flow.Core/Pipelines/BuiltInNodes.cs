@@ -19,8 +19,8 @@ internal static class BuiltInNodes
     public static NodeTypeRegistry CreateRegistry()
     {
         var registry = new NodeTypeRegistry();
-        registry.Register(NodeKind.Source, "Json", c => new JsonSource(c.Parameters));
-        registry.Register(NodeKind.Source, "JsonLines", c => new JsonLinesSource(c.Parameters));
+        registry.Register(NodeKind.Source, "Json", c => new JsonSource(c.Parameters, c.LoggerFactory.CreateLogger(typeof(JsonSource).FullName!)));
+        registry.Register(NodeKind.Source, "JsonLines", c => new JsonLinesSource(c.Parameters, c.LoggerFactory.CreateLogger(typeof(JsonLinesSource).FullName!)));
         registry.Register(NodeKind.Source, "Csv", c => new CsvSource(c.Parameters));
         registry.Register(NodeKind.Source, "Generate", c => new GenerateSource(c.Parameters));
 

@@ -7,7 +7,7 @@ using Flow.Batches;
 namespace Flow.Serialization;
 
 /// <summary>
-/// Records to and from JSON. Writing is deterministic (fields in record order, numbers in
+/// Records to JSON (reading is <see cref="JsonRecordReader"/>'s). Writing is deterministic (fields in record order, numbers in
 /// round-trip form), so the same records always give the same bytes.
 /// </summary>
 internal static class RecordJson
@@ -95,43 +95,5 @@ internal static class RecordJson
                 WriteValue(writer, RecordValue.Normalize(value));
                 break;
         }
-    }
-
-    /// <summary>Reads a record from a JSON object element.</summary>
-    public static Record FromElement(JsonElement element)
-    {
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            throw new FormatException($"expected a JSON object, found {element.ValueKind}");
-        }
-
-        var record = new Record();
-        foreach (var property in element.EnumerateObject())
-        {
-            record.Set(property.Name, ValueFromElement(property.Value));
-        }
-
-        return record;
-    }
-
-    public static object? ValueFromElement(JsonElement element) => element.ValueKind switch
-    {
-        JsonValueKind.Null or JsonValueKind.Undefined => null,
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        JsonValueKind.String => element.GetString(),
-        // The cast matters: without it the conditional's type is double and every integer becomes a double.
-        JsonValueKind.Number => element.TryGetInt64(out var l) ? (object)l : element.GetDouble(),
-        JsonValueKind.Object => FromElement(element),
-        JsonValueKind.Array => element.EnumerateArray().Select(ValueFromElement).ToList(),
-        _ => throw new FormatException($"unsupported JSON value {element.ValueKind}"),
-    };
-
-    /// <summary>Parses one JSON object (a JSON Lines line).</summary>
-    public static Record Parse(ReadOnlySpan<byte> utf8)
-    {
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
-        using var document = JsonDocument.ParseValue(ref reader);
-        return FromElement(document.RootElement);
     }
 }

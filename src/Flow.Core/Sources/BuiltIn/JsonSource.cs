@@ -1,61 +1,35 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Flow.Batches;
 using Flow.Parameters;
 using Flow.Serialization;
+using Microsoft.Extensions.Logging;
 
 namespace Flow.Sources.BuiltIn;
 
-/// <summary>Source <c>Json</c>: files holding one JSON array of objects, streamed (the array is never loaded whole).</summary>
+/// <summary>
+/// Source <c>Json</c>: files holding one JSON array of objects, streamed (the array is never loaded
+/// whole) and read strictly by <see cref="JsonArrayReader"/>.
+/// </summary>
 internal sealed class JsonSource : ISource
 {
     private readonly IReadOnlyList<string> _files;
+    private readonly ILogger _logger;
 
-    public JsonSource(NodeParameters parameters) => _files = FileGlob.Resolve(parameters);
+    public JsonSource(NodeParameters parameters, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        _files = FileGlob.Resolve(parameters);
+        _logger = logger;
+    }
 
     public async IAsyncEnumerable<Record> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         foreach (var file in _files)
         {
             await using var stream = FileGlob.OpenRead(file);
-            var index = 0L;
-            IAsyncEnumerator<JsonElement> items;
-            try
+            await foreach (var record in JsonArrayReader.ReadAsync(stream, file, _logger, cancellationToken).ConfigureAwait(false))
             {
-                items = JsonSerializer.DeserializeAsyncEnumerable<JsonElement>(stream, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
-            }
-            catch (JsonException ex)
-            {
-                throw new FormatException($"{file}: {ex.Message}", ex);
-            }
-
-            await using (items.ConfigureAwait(false))
-            {
-                while (true)
-                {
-                    bool more;
-                    try
-                    {
-                        more = await items.MoveNextAsync().ConfigureAwait(false);
-                    }
-                    catch (JsonException ex)
-                    {
-                        throw new FormatException($"{file}: not a JSON array of objects ({ex.Message})", ex);
-                    }
-
-                    if (!more)
-                    {
-                        break;
-                    }
-
-                    if (items.Current.ValueKind != JsonValueKind.Object)
-                    {
-                        throw new FormatException($"{file}: item {index} is {items.Current.ValueKind}, expected an object");
-                    }
-
-                    index++;
-                    yield return RecordJson.FromElement(items.Current);
-                }
+                yield return record;
             }
         }
     }

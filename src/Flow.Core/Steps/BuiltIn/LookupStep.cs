@@ -4,6 +4,7 @@ using Flow.Pipelines;
 using Flow.Serialization;
 using Flow.Sources;
 using Flow.Sources.BuiltIn;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flow.Steps.BuiltIn;
 
@@ -102,8 +103,9 @@ internal sealed class LookupStep : RecordStep
             source = kind switch
             {
                 "Csv" => new CsvSource(fileParameters),
-                "Json" => new JsonSource(fileParameters),
-                _ => new JsonLinesSource(fileParameters),
+                // Lookup has no logger of its own yet: warnings about numbers kept as text are not shown here.
+                "Json" => new JsonSource(fileParameters, NullLogger.Instance),
+                _ => new JsonLinesSource(fileParameters, NullLogger.Instance),
             };
         }
         catch (FlowConfigurationException ex)
