@@ -29,9 +29,21 @@ public static class FlowServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlowOptions>, FlowOptionsValidation>());
         // The drain after SIGTERM must end inside the host's shutdown window, or the host stops
         // waiting for the run and the process exits with no outcome recorded.
-        services.AddOptions<HostOptions>().PostConfigure<IOptions<FlowOptions>>((host, flow) =>
+        // Through IOptionsFactory, not IOptions: the host reads its options while it is built, and bad
+        // Flow settings must be reported by the configuration check with all the others, not thrown here.
+        services.AddOptions<HostOptions>().PostConfigure<IOptionsFactory<FlowOptions>>((host, factory) =>
         {
-            var needed = flow.Value.DrainTimeout + flow.Value.AbortGrace + TimeSpan.FromSeconds(10);
+            FlowOptions flow;
+            try
+            {
+                flow = factory.Create(Microsoft.Extensions.Options.Options.DefaultName);
+            }
+            catch (OptionsValidationException)
+            {
+                return;
+            }
+
+            var needed = flow.DrainTimeout + flow.AbortGrace + TimeSpan.FromSeconds(10);
             if (host.ShutdownTimeout < needed)
             {
                 host.ShutdownTimeout = needed;

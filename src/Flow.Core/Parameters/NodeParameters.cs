@@ -264,12 +264,14 @@ public sealed class NodeParameters
     /// The parameters given that the node never asked for, each as an error with its path and the
     /// nearest name the node does know: a typo (<c>Wher</c>) must not run with a default silently.
     /// </summary>
-    internal IEnumerable<ConfigurationError> UnknownParameters(string nodeType)
+    /// <param name="nodeType">The node's type, for the message.</param>
+    /// <param name="declared">The names the node type declares it takes, or null to go by what it asked for.</param>
+    internal IEnumerable<ConfigurationError> UnknownParameters(string nodeType, IReadOnlyCollection<string>? declared = null)
     {
         string[] asked;
         lock (_asked)
         {
-            asked = _asked.Order(StringComparer.OrdinalIgnoreCase).ToArray();
+            asked = (declared ?? _asked).Order(StringComparer.OrdinalIgnoreCase).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         }
 
         foreach (var (key, _) in Root.Children)
@@ -281,6 +283,18 @@ public sealed class NodeParameters
 
             var known = asked.Length == 0 ? "it takes no parameters" : $"its parameters: {string.Join(", ", asked)}";
             yield return new ConfigurationError(PathOf(key), $"unknown parameter '{key}' for {nodeType}{Suggestions.DidYouMean(key, asked)}; {known}");
+        }
+    }
+
+    /// <summary>Every name the node asked for so far (for the test that built-ins declare what they read).</summary>
+    internal IReadOnlyCollection<string> AskedNames
+    {
+        get
+        {
+            lock (_asked)
+            {
+                return _asked.ToArray();
+            }
         }
     }
 

@@ -25,11 +25,16 @@ internal sealed class NodeTypeRegistry
     /// class the factory makes): it joins a step's cache signature, so a release that changes what a
     /// built-in computes never replays results of the old behaviour.
     /// </summary>
-    public void Register(NodeKind kind, string alias, Func<NodeContext, object> factory, string? behaviour = null)
+    /// <param name="kind">Source, step or sink.</param>
+    /// <param name="alias">The <c>Type</c> it is known by.</param>
+    /// <param name="factory">Builds the node.</param>
+    /// <param name="behaviour">The behaviour version, or null.</param>
+    /// <param name="parameters">Every parameter name the node takes (built-ins), or null to accept what it asks for while it is built.</param>
+    public void Register(NodeKind kind, string alias, Func<NodeContext, object> factory, string? behaviour = null, IReadOnlyList<string>? parameters = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(alias);
         ArgumentNullException.ThrowIfNull(factory);
-        _factories[(kind, alias)] = new Registration(factory, alias, behaviour);
+        _factories[(kind, alias)] = new Registration(factory, alias, behaviour, parameters);
     }
 
     public void Register(NodeKind kind, string alias, Type type)
@@ -38,7 +43,7 @@ internal sealed class NodeTypeRegistry
         EnsureImplements(kind, type);
 
         // An alias of a class signs as the class, so the alias and the type name share cache entries.
-        _factories[(kind, alias)] = new Registration(context => Activate(type, context), CanonicalName(type), null);
+        _factories[(kind, alias)] = new Registration(context => Activate(type, context), CanonicalName(type), null, null);
     }
 
     public IEnumerable<string> Aliases(NodeKind kind) =>
@@ -71,7 +76,7 @@ internal sealed class NodeTypeRegistry
             return false;
         }
 
-        registration = new Registration(context => Activate(type, context), CanonicalName(type), null);
+        registration = new Registration(context => Activate(type, context), CanonicalName(type), null, null);
         return true;
     }
 
@@ -83,7 +88,8 @@ internal sealed class NodeTypeRegistry
     /// <param name="Factory">Builds the node.</param>
     /// <param name="Canonical">The type as it enters cache signatures.</param>
     /// <param name="Behaviour">A built-in's behaviour version; null to use the built class's <see cref="Steps.StepVersionAttribute"/>.</param>
-    public sealed record Registration(Func<NodeContext, object> Factory, string Canonical, string? Behaviour);
+    /// <param name="Parameters">The parameter names a built-in takes; null for a node that declares none (what it asks for counts).</param>
+    public sealed record Registration(Func<NodeContext, object> Factory, string Canonical, string? Behaviour, IReadOnlyList<string>? Parameters);
 
     /// <summary>
     /// Creates a node of a user type through DI; a constructor may also take the node's

@@ -140,7 +140,7 @@ internal sealed class PipelinePlanner
         }
 
         // Also when building failed: a required "Where" that is missing is best explained next to the "Wher" that was given.
-        errors.AddRange(parameters.UnknownParameters($"{node.Kind.ToString().ToLowerInvariant()} type '{node.Type}'"));
+        errors.AddRange(parameters.UnknownParameters($"{node.Kind.ToString().ToLowerInvariant()} type '{node.Type}'", registration!.Parameters));
         return (instance, registration!.Canonical, registration.Behaviour);
     }
 

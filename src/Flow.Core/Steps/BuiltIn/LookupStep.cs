@@ -2,9 +2,8 @@ using Flow.Batches;
 using Flow.Parameters;
 using Flow.Pipelines;
 using Flow.Serialization;
-using Flow.Sources;
 using Flow.Sources.BuiltIn;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace Flow.Steps.BuiltIn;
 
@@ -13,41 +12,58 @@ namespace Flow.Steps.BuiltIn;
 /// by extension) whose <c>On</c> field equals the record's <c>Key</c> field, adding that row's other
 /// fields under <c>Prefix</c>. Keys compare as text, so 123 matches "123". When no row matches,
 /// <c>Required</c> decides: <c>Keep</c> (default: the record passes unchanged), <c>Drop</c> or <c>Fail</c>.
-/// The first row wins when the file repeats a key.
+/// The first row wins when the file repeats a key. The file is read once: the bytes that are
+/// joined are the bytes whose hash joins the step's cache signature.
 /// </summary>
 internal sealed class LookupStep : RecordStep
 {
     /// <summary>Its behaviour version: its own, and the readers' (their type inference decides the joined values).</summary>
-    public const string Behaviour = "1+readers.1";
+    public static readonly string Behaviour = $"1+csv.{CsvRecordReader.BehaviourVersion}+json.{JsonRecordReader.BehaviourVersion}";
 
     private readonly string _key;
     private readonly string _prefix;
     private readonly MissingPolicy _required;
     private readonly Dictionary<string, (string Name, object? Value)[]> _rows;
 
-    public LookupStep(NodeParameters parameters)
+    public LookupStep(NodeParameters parameters, ILogger logger)
     {
-        var file = parameters.GetPath("File") ?? throw parameters.Error("File", "is required");
-        parameters.DeclareInputFiles([file]);
-        _key = parameters.GetRequiredString("Key");
-        var on = parameters.GetRequiredString("On");
+        // Every parameter is asked for before any can fail, so none is reported as unknown.
+        var file = parameters.GetPath("File");
+        var key = parameters.GetString("Key");
+        var on = parameters.GetString("On");
         _prefix = parameters.GetString("Prefix", string.Empty)!;
         var required = parameters.GetString("Required", nameof(MissingPolicy.Keep))!;
+        if (file is null)
+        {
+            throw parameters.Error("File", "is required");
+        }
+
+        if (InputFile.Problem(file) is { } problem)
+        {
+            throw parameters.Error("File", problem);
+        }
+
+        parameters.DeclareInputFiles([file]);
+        _key = string.IsNullOrWhiteSpace(key) ? throw parameters.Error("Key", "is required") : key;
+        on = string.IsNullOrWhiteSpace(on) ? throw parameters.Error("On", "is required") : on;
         if (!Enum.TryParse(required, ignoreCase: true, out _required) || int.TryParse(required, out _))
         {
             throw parameters.Error("Required", $"'{required}' is not Keep, Drop or Fail");
         }
 
-        _rows = Load(parameters, file, on);
+        byte[] content;
         try
         {
-            // The join is only as fresh as the file: an edited file must not replay old joins.
-            parameters.DependsOnContent("File", File.ReadAllBytes(file));
+            content = File.ReadAllBytes(file);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw parameters.Error("File", $"cannot read '{file}': {ex.Message}");
         }
+
+        // The join is only as fresh as the file: an edited file must not replay old joins.
+        parameters.DependsOnContent("File", content);
+        _rows = Load(parameters, file, content, on, logger);
     }
 
     private enum MissingPolicy
@@ -79,74 +95,63 @@ internal sealed class LookupStep : RecordStep
         return record;
     }
 
-    private Dictionary<string, (string Name, object? Value)[]> Load(NodeParameters parameters, string file, string on)
+    private Dictionary<string, (string Name, object? Value)[]> Load(NodeParameters parameters, string file, byte[] content, string on, ILogger logger)
     {
-        var kind = Path.GetExtension(file).ToLowerInvariant() switch
+        var extension = Path.GetExtension(file).ToLowerInvariant();
+        if (extension is not (".csv" or ".tsv" or ".json" or ".jsonl" or ".ndjson"))
         {
-            ".csv" or ".tsv" => "Csv",
-            ".json" => "Json",
-            ".jsonl" or ".ndjson" => "JsonLines",
-            var other => throw parameters.Error("File", $"cannot tell the format of '{file}' from its extension '{other}' (expected .csv, .json or .jsonl)"),
-        };
-
-        var fileParameters = new NodeParameters(
-            ParamNode.Section(new[]
-            {
-                new KeyValuePair<string, ParamNode>("Path", ParamNode.Leaf(file)),
-                new KeyValuePair<string, ParamNode>("Delimiter", ParamNode.Leaf(kind == "Csv" && file.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? "\t" : ",")),
-            }),
-            parameters.PathOf("File"),
-            parameters.BaseDirectory);
-        ISource source;
-        try
-        {
-            source = kind switch
-            {
-                "Csv" => new CsvSource(fileParameters),
-                // Lookup has no logger of its own yet: warnings about numbers kept as text are not shown here.
-                "Json" => new JsonSource(fileParameters, NullLogger.Instance),
-                _ => new JsonLinesSource(fileParameters, NullLogger.Instance),
-            };
-        }
-        catch (FlowConfigurationException ex)
-        {
-            // The inner source names its own "Path" parameter; the user wrote "File".
-            throw parameters.Error("File", string.Join("; ", ex.Errors.Select(e => e.Message)));
+            throw parameters.Error("File", $"cannot tell the format of '{file}' from its extension '{extension}' (expected .csv, .tsv, .json or .jsonl)");
         }
 
         var rows = new Dictionary<string, (string, object?)[]>(StringComparer.Ordinal);
+        var onFound = false;
         try
         {
             // Built once, when the pipeline is planned: the table is small next to the stream it enriches.
-            var enumerator = source.ReadAsync(CancellationToken.None).GetAsyncEnumerator();
-            try
+            using var stream = new MemoryStream(content, writable: false);
+            foreach (var row in Parse(extension, stream, file, on, logger))
             {
-                while (enumerator.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+                onFound |= row.Contains(on);
+                var key = NumberText.Format(row[on]);
+                if (key is not null && !rows.ContainsKey(key))
                 {
-                    var row = enumerator.Current;
-                    var key = NumberText.Format(row[on]);
-                    if (key is not null && !rows.ContainsKey(key))
-                    {
-                        rows[key] = row.Where(f => !string.Equals(f.Key, on, StringComparison.Ordinal))
-                            .Select(f => (_prefix + f.Key, f.Value)).ToArray();
-                    }
+                    rows[key] = row.Where(f => !string.Equals(f.Key, on, StringComparison.Ordinal))
+                        .Select(f => (_prefix + f.Key, f.Value)).ToArray();
                 }
             }
-            finally
-            {
-                enumerator.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            }
         }
-        catch (Exception ex) when (ex is FormatException or IOException or System.Text.Json.JsonException)
+        catch (FormatException ex) when (!onFound && ex.Message.Contains("TextColumns", StringComparison.Ordinal))
+        {
+            throw parameters.Error("On", $"'{file}' has no column '{on}'");
+        }
+        catch (FormatException ex)
         {
             throw parameters.Error("File", $"cannot read '{file}': {ex.Message}");
         }
 
         if (rows.Count == 0)
         {
-            throw parameters.Error("On", $"no row of '{file}' has a field '{on}'");
+            throw parameters.Error("On", onFound ? $"no row of '{file}' has a value in '{on}'" : $"no row of '{file}' has a field '{on}'");
         }
 
         return rows;
+    }
+
+    private static IEnumerable<Record> Parse(string extension, MemoryStream stream, string file, string on, ILogger logger)
+    {
+        if (extension is ".json")
+        {
+            return JsonArrayReader.Read(stream, file, logger);
+        }
+
+        if (extension is ".jsonl" or ".ndjson")
+        {
+            return JsonLinesReader.Read(stream, file, logger);
+        }
+
+        // Keys compare as text: the key column stays as written ("1.50" is not "1.5"). Over a
+        // MemoryStream the reader completes synchronously, so blocking on it here costs nothing.
+        var options = new CsvReadOptions { Delimiter = extension == ".tsv" ? "\t" : ",", TextColumns = [on] };
+        return CsvRecordReader.ReadAsync(stream, file, options, CancellationToken.None).ToBlockingEnumerable();
     }
 }
