@@ -84,7 +84,7 @@ public sealed class LookupStepTests
     private static int CountFrom(params string[] origins) =>
         TestData.Flights().Count(f => origins.Contains(f.GetProperty("origin").GetString()));
 
-    private static string WithoutLookupFields(Batches.Record record)
+    private static string WithoutLookupFields(Flow.Batches.Record record)
     {
         foreach (var name in record.Names.Where(n => n.StartsWith("o_", StringComparison.Ordinal)).ToList())
         {
@@ -92,6 +92,60 @@ public sealed class LookupStepTests
         }
 
         return record.ToString();
+    }
+
+    [Fact]
+    public async Task Plan_TableOnAPipe_IsReadOnce_AndTheSignatureCoversTheBytesThatWereJoined()
+    {
+        // A FIFO gives its bytes once: a step that read its table twice (once to join, once to hash)
+        // would block on the second read, or sign bytes it never joined.
+        using var temp = new TempDirectory();
+        var fifo = temp.File("airports.csv");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo))
+        {
+            await mkfifo.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var content = await File.ReadAllBytesAsync(TestData.AirportsCsv);
+        var writer = Task.Run(async () =>
+        {
+            await using var pipe = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+            await pipe.WriteAsync(content);
+        });
+
+        var plan = await Task.Run(() => _harness.Plan(PipelineHarness.OverFlights($$"""
+            [ { "Name": "airports", "Type": "Lookup", "Params": { "File": {{TestData.Quote(fifo)}}, "Key": "origin", "On": "iata", "Prefix": "o_" } } ]
+            """))).WaitAsync(TimeSpan.FromSeconds(30));
+        await writer.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var lookup = plan.Nodes.Single(n => n.Name == "airports");
+        Assert.Equal(Flow.Caching.CacheHash.Of(content), lookup.Parameters.ContentHashes["File"]);
+        var result = await PipelineHarness.RunAsync(plan);
+        Assert.Equal(RunStatus.Completed, result.Status);
+        Assert.Equal("Detroit Metropolitan-Wayne County", _harness.Collected().Records[0]["o_name"]);
+    }
+
+    [Fact]
+    public async Task Process_TableWithACodeThatLooksLikeANumber_MatchesItAsWritten()
+    {
+        using var temp = new TempDirectory();
+        var file = temp.File("codes.csv");
+        await File.WriteAllTextAsync(file, "code,label\n0E8,crownpoint\n1.50,one and a half\n");
+        var records = new[] { "{\"k\":\"0E8\"}", "{\"k\":\"1.50\"}", "{\"k\":\"1.5\"}" };
+        var input = temp.File("in.jsonl");
+        await File.WriteAllLinesAsync(input, records);
+
+        var result = await _harness.RunAsync($$"""
+            {
+              "Sources": [ { "Name": "s", "Type": "JsonLines", "Params": { "Path": {{TestData.Quote(input)}} } } ],
+              "Steps": [ { "Name": "l", "Type": "Lookup", "Params": { "File": {{TestData.Quote(file)}}, "Key": "k", "On": "code" } } ],
+              "Sinks": [ { "Name": "out", "Type": "Collect" } ]
+            }
+            """);
+
+        Assert.Equal(RunStatus.Completed, result.Status);
+        Assert.Equal(new object?[] { "crownpoint", "one and a half", null }, _harness.Collected().Records.Select(r => r["label"]));
     }
 
     private static async Task<string> WriteTwoAirportsAsync(TempDirectory temp)
@@ -103,7 +157,7 @@ public sealed class LookupStepTests
         return file;
     }
 
-    private async Task<IReadOnlyList<Batches.Record>> LookupWithTwoAirportsAsync(TempDirectory temp, string required)
+    private async Task<IReadOnlyList<Flow.Batches.Record>> LookupWithTwoAirportsAsync(TempDirectory temp, string required)
     {
         var file = await WriteTwoAirportsAsync(temp);
         var result = await _harness.RunAsync(PipelineHarness.OverFlights($$"""

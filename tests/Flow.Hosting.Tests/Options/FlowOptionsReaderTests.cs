@@ -1,0 +1,74 @@
+using Flow.Hosting.Options;
+using Microsoft.Extensions.Configuration;
+
+namespace Flow.Hosting.Tests.Options;
+
+/// <summary>The Flow section is read with Flow's grammars, and every problem is reported at once.</summary>
+public sealed class FlowOptionsReaderTests
+{
+    [Fact]
+    public void Read_DurationsAndSizesInFlowsGrammar_AreTaken()
+    {
+        var (options, errors) = Read(new()
+        {
+            ["Flow:Cache:Ttl"] = "7d",
+            ["Flow:Cache:MaxSize"] = "2GB",
+            ["Flow:Cache:Store"] = "memory",
+            ["Flow:DrainTimeout"] = "30s",
+            ["Flow:AbortGrace"] = "00:00:02",
+            ["Flow:Cache:Enabled"] = "false",
+        });
+
+        Assert.Empty(errors);
+        Assert.Equal(TimeSpan.FromDays(7), options.Cache.Ttl);
+        Assert.Equal("2GB", options.Cache.MaxSize);
+        Assert.Equal("Memory", options.Cache.Store);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.DrainTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.AbortGrace);
+        Assert.False(options.Cache.Enabled);
+    }
+
+    [Fact]
+    public void Read_EveryProblem_IsReportedAtOnce_InFlowsWords()
+    {
+        var (_, errors) = Read(new()
+        {
+            ["Flow:Cache:Stor"] = "File",
+            ["Flow:Cache:Enabld"] = "true",
+            ["Flow:Pipelnes:p:BatchSize"] = "1",
+            ["Flow:Cache:Ttl"] = "abc",
+            ["Flow:DrainTimeout"] = "0s",
+            ["Flow:Cache:Enabled"] = "maybe",
+            ["Flow:Cache:MaxSize"] = "lots",
+            ["Flow:Cache:Store"] = "Redsi",
+            ["Flow:Run:Pipelin"] = "x",
+        });
+
+        var messages = errors.Select(e => e.ToString()).ToList();
+        Assert.Contains(messages, m => m.StartsWith("Flow:Cache:Stor: unknown setting 'Stor' (did you mean 'Store'?)", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("Flow:Cache:Enabld: unknown setting 'Enabld' (did you mean 'Enabled'?)", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("Flow:Pipelnes: unknown setting 'Pipelnes' (did you mean 'Pipelines'?)", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("Flow:Run:Pipelin: unknown setting 'Pipelin' (did you mean 'Pipeline'?)", StringComparison.Ordinal));
+        Assert.Contains("Flow:Cache:Ttl: 'abc' is not a duration such as 00:00:00.001, 250us, 1ms, 2s, 5m, 1h or 7d (above zero)", messages);
+        Assert.Contains("Flow:DrainTimeout: '0s' is not a duration such as 00:00:00.001, 250us, 1ms, 2s, 5m, 1h or 7d (above zero)", messages);
+        Assert.Contains("Flow:Cache:Enabled: 'maybe' is not true or false", messages);
+        Assert.Contains("Flow:Cache:MaxSize: 'lots' is not a size such as 500MB, 2GB, 64KB or a number of bytes", messages);
+        Assert.Contains("Flow:Cache:Store: 'Redsi' is not one of File, Redis, Memory (did you mean 'Redis'?)", messages);
+        Assert.Equal(9, errors.Count);
+    }
+
+    [Fact]
+    public void Read_ASectionWhereAValueBelongs_IsAnError()
+    {
+        var (_, errors) = Read(new() { ["Flow:Cache:Ttl:Days"] = "7" });
+
+        Assert.Equal("Flow:Cache:Ttl: expected a value, found a section", Assert.Single(errors).ToString());
+    }
+
+    private static (FlowOptions Options, IReadOnlyList<Flow.Pipelines.ConfigurationError> Errors) Read(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var options = new FlowOptions();
+        return (options, FlowOptionsReader.Read(configuration, options));
+    }
+}
