@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
+using Flow.Caching;
 using Flow.Execution;
+using Flow.Hosting.Caching;
 using Flow.Hosting.Options;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -67,6 +69,12 @@ internal sealed partial class FlowWorker : BackgroundService
             // Stopped while connecting to the cache store, before any batch ran.
             _exitCode.Set(_exitCode.InterruptedCode);
         }
+        catch (CacheStoreException ex)
+        {
+            // A required cache store that failed before any batch ran: its message says it all.
+            LogCacheStoreFailed(ex, ex.Message);
+            _exitCode.Set(FlowExitCode.Failed);
+        }
         catch (Exception ex)
         {
             LogUnexpected(ex, ex.Message);
@@ -92,14 +100,16 @@ internal sealed partial class FlowWorker : BackgroundService
         }
 
         var options = _options.Value;
-        var runner = new PipelineRunner(_logger, new RunnerOptions { DrainTimeout = options.DrainTimeout, ProgressInterval = options.ProgressInterval });
+        var runner = new PipelineRunner(new CacheFailureLogger(_logger), new RunnerOptions { DrainTimeout = options.DrainTimeout, ProgressInterval = options.ProgressInterval });
         var decorator = _decorators.LastOrDefault();
         var results = await Task.WhenAll(planned.Plans.Select(async plan =>
         {
             var decorate = decorator is null ? null : await decorator.CreateAsync(plan, stoppingToken).ConfigureAwait(false);
             try
             {
-                return await runner.RunAsync(plan, stoppingToken, decorate is null ? null : decorate.Decorate).ConfigureAwait(false);
+                var result = await runner.RunAsync(plan, stoppingToken, decorate is null ? null : decorate.Decorate).ConfigureAwait(false);
+                (decorate as IPipelineResultObserver)?.OnPipelineEnded(result);
+                return result;
             }
             finally
             {
@@ -133,4 +143,16 @@ internal sealed partial class FlowWorker : BackgroundService
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "Flow stopped unexpectedly: {Reason}")]
     private partial void LogUnexpected(Exception exception, string reason);
+
+    private void LogCacheStoreFailed(CacheStoreException exception, string reason)
+    {
+        LogCacheStoreError(reason);
+        LogCacheStoreDetail(exception);
+    }
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "{Reason}")]
+    private partial void LogCacheStoreError(string reason);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Details of the cache store failure")]
+    private partial void LogCacheStoreDetail(Exception exception);
 }
