@@ -36,4 +36,7 @@ internal static partial class CacheLog
 
     [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: the record of its last run in cache store {Store} is unusable ({Reason}); it is written again after this run")]
     public static partial void BadRunRecord(ILogger logger, string pipeline, string store, string reason);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Information, Message = "Cache store {Store}: skipped {Skipped} files under {Folder} that are not cache entries; they were left alone")]
+    public static partial void SkippedFiles(ILogger logger, string store, long skipped, string folder);
 }

@@ -71,7 +71,7 @@ internal sealed class CacheStoreProvider : IAsyncDisposable
             case "memory":
                 return new MemoryCacheStore();
             default:
-                return new FileCacheStore(Path.GetFullPath(_options.Path));
+                return new FileCacheStore(_options.Path, logger: _loggerFactory.CreateLogger("Flow.Caching"));
         }
     }
 }
