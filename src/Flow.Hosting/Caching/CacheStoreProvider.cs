@@ -65,7 +65,7 @@ internal sealed class CacheStoreProvider : IAsyncDisposable
         {
             case "redis":
                 return await RedisCacheStoreFactory.ConnectAsync(
-                    new RedisCacheStoreOptions { Configuration = _options.Redis, KeyPrefix = _options.KeyPrefix },
+                    new RedisCacheStoreOptions { Configuration = _options.Redis, KeyPrefix = _options.KeyPrefix, ConfigurationName = "Flow:Cache:Redis" },
                     _loggerFactory.CreateLogger("Flow.Redis"),
                     cancellationToken).ConfigureAwait(false);
             case "memory":
