@@ -39,4 +39,7 @@ internal static partial class CacheLog
 
     [LoggerMessage(EventId = 211, Level = LogLevel.Information, Message = "Cache store {Store}: skipped {Skipped} files under {Folder} that are not cache entries; they were left alone")]
     public static partial void SkippedFiles(ILogger logger, string store, long skipped, string folder);
+
+    [LoggerMessage(EventId = 212, Level = LogLevel.Debug, Message = "Details of the cache store failure")]
+    public static partial void FailureDetail(ILogger logger, Exception exception);
 }

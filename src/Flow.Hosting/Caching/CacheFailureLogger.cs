@@ -9,11 +9,12 @@ namespace Flow.Hosting.Caching;
 /// without the exception (its message already names the store and the failure), and the
 /// exception, stack trace included, goes to Debug. Every other event passes through unchanged.
 /// </summary>
-internal sealed partial class CacheFailureLogger : ILogger
+/// <typeparam name="T">The category, as for <see cref="ILogger{TCategoryName}"/>.</typeparam>
+internal sealed class CacheFailureLogger<T> : ILogger<T>
 {
     private readonly ILogger _inner;
 
-    public CacheFailureLogger(ILogger inner)
+    public CacheFailureLogger(ILogger<T> inner)
     {
         _inner = inner;
     }
@@ -32,10 +33,10 @@ internal sealed partial class CacheFailureLogger : ILogger
         }
 
         _inner.Log(logLevel, eventId, state, null, formatter);
-        LogDetail(_inner, exception);
+        CacheLog.FailureDetail(_inner, exception);
     }
 
-    internal static bool IsStoreFailure(Exception exception)
+    private static bool IsStoreFailure(Exception exception)
     {
         for (var current = exception; current is not null; current = current.InnerException)
         {
@@ -47,7 +48,4 @@ internal sealed partial class CacheFailureLogger : ILogger
 
         return false;
     }
-
-    [LoggerMessage(EventId = 212, Level = LogLevel.Debug, Message = "Details of the cache store failure")]
-    private static partial void LogDetail(ILogger logger, Exception exception);
 }

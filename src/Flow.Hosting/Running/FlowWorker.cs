@@ -36,7 +36,8 @@ internal sealed partial class FlowWorker : BackgroundService
         _lifetime = lifetime;
         _options = options;
         _decorators = decorators;
-        _logger = logger;
+        // A required cache store's failure is one line: its exception goes to Debug (the runner logs through this too).
+        _logger = new CacheFailureLogger<FlowWorker>(logger);
     }
 
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -100,7 +101,7 @@ internal sealed partial class FlowWorker : BackgroundService
         }
 
         var options = _options.Value;
-        var runner = new PipelineRunner(new CacheFailureLogger(_logger), new RunnerOptions { DrainTimeout = options.DrainTimeout, ProgressInterval = options.ProgressInterval });
+        var runner = new PipelineRunner(_logger, new RunnerOptions { DrainTimeout = options.DrainTimeout, ProgressInterval = options.ProgressInterval });
         var decorator = _decorators.LastOrDefault();
         var results = await Task.WhenAll(planned.Plans.Select(async plan =>
         {
@@ -150,9 +151,9 @@ internal sealed partial class FlowWorker : BackgroundService
         LogCacheStoreDetail(exception);
     }
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "{Reason}")]
+    [LoggerMessage(EventId = 6, Level = LogLevel.Error, Message = "{Reason}")]
     private partial void LogCacheStoreError(string reason);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Details of the cache store failure")]
+    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Details of the cache store failure")]
     private partial void LogCacheStoreDetail(Exception exception);
 }
