@@ -5,17 +5,47 @@ using Flow.Hosting.Running;
 using Flow.Pipelines;
 using Flow.Hosting.Options;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Flow.Worker;
 
-/// <summary><c>flow cache stats|clear|gc|explain [--pipeline NAME]</c>: look after the step cache of this configuration.</summary>
-internal static class CacheCommands
+/// <summary>
+/// <c>flow cache stats|clear|gc|explain [--pipeline NAME]</c>: look after the step cache of this
+/// configuration. A store that fails (down, credentials refused, a folder that may not be read or
+/// written) is one line on stderr that says what is wrong, and exit code 1; the exception and its
+/// stack trace go to the log at Debug only.
+/// </summary>
+internal static partial class CacheCommands
 {
     public static async Task<int> RunAsync(IServiceProvider services, string command, TextWriter output, CancellationToken cancellationToken)
     {
         var stores = services.GetRequiredService<CacheStoreProvider>();
-        var store = await stores.GetAsync(cancellationToken).ConfigureAwait(false);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Flow.Worker.CacheCommands");
+        ICacheStore? store = null;
+        try
+        {
+            store = await stores.GetAsync(cancellationToken).ConfigureAwait(false);
+            return await RunAsync(services, stores, store, command, output, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CacheStoreException ex)
+        {
+            LogFailed(logger, ex, command);
+            await Console.Error.WriteLineAsync("flow: " + ex.Message).ConfigureAwait(false);
+            return FlowExitCode.Failed;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A store that throws plain I/O errors (a custom one): still one line.
+            LogFailed(logger, ex, command);
+            var name = store?.Description ?? stores.Options.Store;
+            await Console.Error.WriteLineAsync($"flow: cache store {name} failed: {ex.Message}").ConfigureAwait(false);
+            return FlowExitCode.Failed;
+        }
+    }
+
+    private static async Task<int> RunAsync(IServiceProvider services, CacheStoreProvider stores, ICacheStore store, string command, TextWriter output, CancellationToken cancellationToken)
+    {
         var plans = services.GetRequiredService<FlowPlans>().Get().Plans;
         var selected = !string.IsNullOrEmpty(services.GetRequiredService<IOptions<FlowOptions>>().Value.Run.Pipeline);
         switch (command)
@@ -26,10 +56,12 @@ internal static class CacheCommands
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"entries: {stats.Entries:N0}, {Size(stats.Bytes)}, {stats.Signatures:N0} step signature(s)")).ConfigureAwait(false);
                 foreach (var plan in plans)
                 {
-                    var last = PipelineSignatures.TryRead(await store.GetMetadataAsync(PipelineSignatures.MetadataName(plan.Name), cancellationToken).ConfigureAwait(false));
-                    await output.WriteLineAsync(last is null
-                        ? $"pipeline {plan.Name}: no run recorded"
-                        : $"pipeline {plan.Name}: last run {last.SavedAt:yyyy-MM-dd HH:mm:ss} UTC, {last.Steps.Count} cached step(s)").ConfigureAwait(false);
+                    var (last, problem) = await ReadRunRecordAsync(store, plan.Name, cancellationToken).ConfigureAwait(false);
+                    await output.WriteLineAsync(last is not null
+                        ? $"pipeline {plan.Name}: last run {last.SavedAt:yyyy-MM-dd HH:mm:ss} UTC, {last.Steps.Count} cached step(s)"
+                        : problem is null
+                            ? $"pipeline {plan.Name}: no run recorded"
+                            : $"pipeline {plan.Name}: the record of its last run is unusable ({problem}); the next run writes it again").ConfigureAwait(false);
                 }
 
                 return FlowExitCode.Success;
@@ -43,7 +75,7 @@ internal static class CacheCommands
                 }
 
                 var plan1 = plans[0]; // --pipeline NAME selects exactly one plan
-                var previous = PipelineSignatures.TryRead(await store.GetMetadataAsync(PipelineSignatures.MetadataName(plan1.Name), cancellationToken).ConfigureAwait(false));
+                var (previous, _) = await ReadRunRecordAsync(store, plan1.Name, cancellationToken).ConfigureAwait(false);
                 var signatures = plan1.Nodes.Where(n => n.Kind == NodeKind.Step).Select(n => StepSignature.For(n).Hash)
                     .Concat(previous?.Steps.Values.Select(s => s.Hash) ?? Enumerable.Empty<string>())
                     .ToHashSet(StringComparer.Ordinal);
@@ -61,7 +93,13 @@ internal static class CacheCommands
             default: // explain
                 foreach (var plan in plans)
                 {
-                    var last = PipelineSignatures.TryRead(await store.GetMetadataAsync(PipelineSignatures.MetadataName(plan.Name), cancellationToken).ConfigureAwait(false));
+                    var (last, problem) = await ReadRunRecordAsync(store, plan.Name, cancellationToken).ConfigureAwait(false);
+                    if (last is null && problem is not null)
+                    {
+                        await output.WriteLineAsync($"pipeline {plan.Name}: the record of its last run in this cache store is unusable ({problem}); nothing can be compared").ConfigureAwait(false);
+                        continue;
+                    }
+
                     foreach (var line in SignatureExplainer.Explain(plan, last))
                     {
                         await output.WriteLineAsync(line).ConfigureAwait(false);
@@ -72,6 +110,24 @@ internal static class CacheCommands
         }
     }
 
+    // The last run's signatures, or why they cannot be read (an unusable or invalid document); a
+    // store failure is thrown.
+    private static async Task<(PipelineSignatures? Last, string? Problem)> ReadRunRecordAsync(ICacheStore store, string pipeline, CancellationToken cancellationToken)
+    {
+        byte[]? bytes;
+        try
+        {
+            bytes = await store.GetMetadataAsync(PipelineSignatures.MetadataName(pipeline), cancellationToken).ConfigureAwait(false);
+        }
+        catch (CacheEntryUnusableException ex)
+        {
+            return (null, ex.Reason);
+        }
+
+        var last = PipelineSignatures.TryRead(bytes, out var problem);
+        return (last, problem);
+    }
+
     private static string Size(long bytes) => bytes switch
     {
         >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("0.0", CultureInfo.InvariantCulture) + " GB",
@@ -79,4 +135,7 @@ internal static class CacheCommands
         >= 1L << 10 => (bytes / (double)(1L << 10)).ToString("0.0", CultureInfo.InvariantCulture) + " KB",
         _ => bytes.ToString(CultureInfo.InvariantCulture) + " bytes",
     };
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Debug, Message = "flow cache {Command} failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string command);
 }

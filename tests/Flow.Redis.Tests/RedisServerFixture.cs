@@ -23,6 +23,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
     private Process? _process;
     private string? _directory;
+    private string? _password;
     private readonly StringBuilder _output = new();
 
     /// <summary>The server's host (an IP address or a name).</summary>
@@ -45,9 +46,10 @@ public sealed class RedisServerFixture : IAsyncLifetime
     /// stop and restart a server. Dispose the result to shut it down.
     /// </summary>
     /// <param name="port">The loopback port to listen on, or 0 for a free one.</param>
-    public static async Task<RedisServerFixture> StartPrivateServerAsync(int port = 0)
+    /// <param name="password">When set, the server requires it (<c>--requirepass</c>).</param>
+    public static async Task<RedisServerFixture> StartPrivateServerAsync(int port = 0, string? password = null)
     {
-        var fixture = new RedisServerFixture();
+        var fixture = new RedisServerFixture { _password = password };
         await fixture.StartOwnServerAsync(port).ConfigureAwait(false);
         return fixture;
     }
@@ -122,13 +124,19 @@ public sealed class RedisServerFixture : IAsyncLifetime
             start.ArgumentList.Add(argument);
         }
 
+        if (_password is not null)
+        {
+            start.ArgumentList.Add("--requirepass");
+            start.ArgumentList.Add(_password);
+        }
+
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        if (!await WaitForPingAsync(Host, Port, StartDeadline, _process).ConfigureAwait(false))
+        if (!await WaitForPingAsync(Host, Port, StartDeadline, _process, _password).ConfigureAwait(false))
         {
             string output;
             lock (_output)
@@ -153,7 +161,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
                 {
                     try
                     {
-                        await SendAsync(Host, Port, "SHUTDOWN NOSAVE", TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                        await SendAsync(Host, Port, Authenticated("SHUTDOWN NOSAVE", _password), TimeSpan.FromSeconds(2)).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or OperationCanceledException)
                     {
@@ -245,7 +253,11 @@ public sealed class RedisServerFixture : IAsyncLifetime
         return null;
     }
 
-    private static async Task<bool> WaitForPingAsync(string host, int port, TimeSpan deadline, Process? process = null)
+    // With a password, AUTH goes first on the same connection; its +OK is the first reply.
+    private static string Authenticated(string command, string? password) =>
+        password is null ? command : "AUTH " + password + "\r\n" + command;
+
+    private static async Task<bool> WaitForPingAsync(string host, int port, TimeSpan deadline, Process? process = null, string? password = null)
     {
         var stopwatch = Stopwatch.StartNew();
         while (stopwatch.Elapsed < deadline)
@@ -257,8 +269,8 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
             try
             {
-                var reply = await SendAsync(host, port, "PING", TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-                if (reply.StartsWith("+PONG", StringComparison.Ordinal))
+                var reply = await SendAsync(host, port, Authenticated("PING", password), TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                if (reply.StartsWith(password is null ? "+PONG" : "+OK", StringComparison.Ordinal))
                 {
                     return true;
                 }

@@ -13,8 +13,8 @@ internal static partial class CacheLog
     [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "{Pipeline}/{Step} batch {BatchIndex}: cache entry {Key} is unusable ({Reason}); computing it again")]
     public static partial void BadEntry(ILogger logger, string pipeline, string step, long batchIndex, string key, string reason);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Cache store {Store} failed ({Reason}); batches run without the cache while it fails. Further failures are counted, not logged")]
-    public static partial void StoreFailed(ILogger logger, string store, string reason);
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "{Calls} {Store} fail ({Reason}); batches run without the cache while it fails. Further failures are counted, not logged")]
+    public static partial void StoreFailed(ILogger logger, string calls, string store, string reason);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Cache store {Store} answers again after {Failures} failed call(s); caching resumes")]
     public static partial void StoreRecovered(ILogger logger, string store, long failures);
@@ -25,6 +25,21 @@ internal static partial class CacheLog
     [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "{Pipeline}/{Step} batch {BatchIndex} cannot be cached ({Reason}); it runs without the cache")]
     public static partial void Uncacheable(ILogger logger, string pipeline, string step, long batchIndex, string reason);
 
-    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: {Failures} cache store call(s) to {Store} failed in this run; the output is complete, those batches ran without the cache")]
-    public static partial void StoreFailures(ILogger logger, string pipeline, string store, long failures);
+    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: {Failures} cache store call(s) to {Store} failed in this run ({Kinds}); the output is complete, those batches ran without the cache")]
+    public static partial void StoreFailures(ILogger logger, string pipeline, string store, long failures, string kinds);
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Information, Message = "Pipeline {Pipeline}: {Failures} cache store call(s) to {Store} failed in this run ({Kinds})")]
+    public static partial void StoreFailuresInUnfinishedRun(ILogger logger, string pipeline, string store, long failures, string kinds);
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Debug, Message = "Cache store {Store} call failed")]
+    public static partial void StoreFailureDetail(ILogger logger, string store, Exception exception);
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: the record of its last run in cache store {Store} is unusable ({Reason}); it is written again after this run")]
+    public static partial void BadRunRecord(ILogger logger, string pipeline, string store, string reason);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Information, Message = "Cache store {Store}: skipped {Skipped} files under {Folder} that are not cache entries; they were left alone")]
+    public static partial void SkippedFiles(ILogger logger, string store, long skipped, string folder);
+
+    [LoggerMessage(EventId = 212, Level = LogLevel.Debug, Message = "Details of the cache store failure")]
+    public static partial void FailureDetail(ILogger logger, Exception exception);
 }

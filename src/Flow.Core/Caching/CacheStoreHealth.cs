@@ -1,21 +1,42 @@
+using Flow.Execution;
 using Microsoft.Extensions.Logging;
 
 namespace Flow.Caching;
 
 /// <summary>
-/// Degrades a failing store to "no cache" for one run: the first failure is logged as a warning,
-/// the first success after it once as a recovery, and every failure is counted (and reported at
-/// the end of the run), so neither an outage nor a store that half works (reads fine, writes fail)
-/// floods the log. With <see cref="CacheSettings.Required"/> a failure fails the run instead.
+/// Degrades a failing store to "no cache" for one run, and says what fails. Reads, writes and
+/// metadata calls are tracked apart, because a store can half work: a folder that may be read but
+/// not written serves misses all run long while every write fails. So:
+/// <list type="bullet">
+/// <item>a failure is logged once, as a warning that names the kind of call that fails (or the
+/// whole store, when it cannot be reached at all), when the store was healthy until then;</item>
+/// <item>a recovery is logged only when every kind that failed has succeeded again (for a store
+/// that could not be reached, any answer proves it is back);</item>
+/// <item>every failure is counted and reported at the end of a run that completed.</item>
+/// </list>
+/// With <see cref="CacheSettings.Required"/> a failure fails the run instead, with one message
+/// that names the store and the failure. An unusable entry (<see cref="CacheEntryUnusableException"/>)
+/// is not a store failure: it passes through to the caller, uncounted.
 /// </summary>
 internal sealed class CacheStoreHealth
 {
     private readonly ICacheStore _store;
     private readonly ILogger _logger;
     private readonly bool _required;
+    private readonly object _gate = new();
     private long _failures;
-    private int _warned;
-    private int _recoveryLogged;
+    private long _readFailures;
+    private long _writeFailures;
+    private long _metadataFailures;
+
+    // Guarded by _gate; _unhealthy mirrors "anything failing" for a lock-free success path.
+    private bool _storeDown;
+    private CacheCallKind _failingKinds;
+    private CacheCallKind _warnedKinds;
+    private bool _warnedStoreDown;
+    private bool _episodeWarned;
+    private int _unhealthy;
+    private int _fatal;
 
     public CacheStoreHealth(ICacheStore store, ILogger logger, bool required)
     {
@@ -27,49 +48,198 @@ internal sealed class CacheStoreHealth
     /// <summary>Failed store calls in this run.</summary>
     public long Failures => Interlocked.Read(ref _failures);
 
-    /// <summary>Runs a store call; on failure returns <paramref name="fallback"/> (or throws when the cache is required).</summary>
-    public async Task<T> CallAsync<T>(Func<ICacheStore, CancellationToken, Task<T>> call, T fallback, CancellationToken cancellationToken)
+    /// <summary>True once a failure has ended the run because the cache is required.</summary>
+    public bool FailedFatally => Volatile.Read(ref _fatal) != 0;
+
+    /// <summary>
+    /// Runs a store call of the given kind; on failure returns <paramref name="fallback"/> (or, when
+    /// the cache is required, throws a <see cref="CacheStoreException"/> that says so).
+    /// </summary>
+    public async Task<T> CallAsync<T>(CacheCallKind kind, Func<ICacheStore, CancellationToken, Task<T>> call, T fallback, CancellationToken cancellationToken)
     {
+        T result;
         try
         {
-            var result = await call(_store, cancellationToken).ConfigureAwait(false);
-            if (Volatile.Read(ref _warned) == 1 && Interlocked.Exchange(ref _recoveryLogged, 1) == 0)
-            {
-                CacheLog.StoreRecovered(_logger, _store.Description, Failures);
-            }
-
-            return result;
+            result = await call(_store, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (ex is not CacheEntryUnusableException && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
-            Interlocked.Increment(ref _failures);
+            var failure = CacheStoreException.From(_store.Description, ex);
+            RecordFailure(kind, failure);
             if (_required)
             {
-                throw new InvalidOperationException($"the cache store {_store.Description} failed and Flow:Cache:Required is true: {ex.Message}", ex);
-            }
-
-            if (Interlocked.Exchange(ref _warned, 1) == 0)
-            {
-                CacheLog.StoreFailed(_logger, _store.Description, ex.GetBaseException().Message);
+                Volatile.Write(ref _fatal, 1);
+                throw failure.AsRequired();
             }
 
             return fallback;
         }
+
+        if (Volatile.Read(ref _unhealthy) != 0)
+        {
+            RecordSuccess(kind);
+        }
+
+        return result;
     }
 
-    public Task CallAsync(Func<ICacheStore, CancellationToken, Task> call, CancellationToken cancellationToken) =>
-        CallAsync(async (store, ct) =>
+    public Task CallAsync(CacheCallKind kind, Func<ICacheStore, CancellationToken, Task> call, CancellationToken cancellationToken) =>
+        CallAsync(kind, async (store, ct) =>
         {
             await call(store, ct).ConfigureAwait(false);
             return true;
         }, false, cancellationToken);
 
-    /// <summary>Logs how many store calls failed in the run, if any did.</summary>
-    public void ReportFailures(string pipeline)
+    /// <summary>
+    /// Runs a store call that must not fail the run even when the cache is required (the
+    /// bookkeeping after a run, when the output is already published): a failure is counted and
+    /// warned like any other, never thrown.
+    /// </summary>
+    public async Task TryCallAsync(CacheCallKind kind, Func<ICacheStore, CancellationToken, Task> call, CancellationToken cancellationToken)
     {
-        if (Failures > 0)
+        try
         {
-            CacheLog.StoreFailures(_logger, pipeline, _store.Description, Failures);
+            await call(_store, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            RecordFailure(kind, CacheStoreException.From(_store.Description, ex));
+            return;
+        }
+
+        if (Volatile.Read(ref _unhealthy) != 0)
+        {
+            RecordSuccess(kind);
+        }
+    }
+
+    /// <summary>
+    /// Logs how many store calls failed in the run, if any did. Only a run that completed may say
+    /// its output is complete; a run that ended otherwise gets the count alone, and a run ended by
+    /// a required store's failure nothing (its error said it all).
+    /// </summary>
+    public void ReportFailures(string pipeline, RunStatus? status)
+    {
+        var failures = Failures;
+        if (failures == 0 || FailedFatally)
+        {
+            return;
+        }
+
+        var kinds = DescribeCounts();
+        if (status == RunStatus.Completed)
+        {
+            CacheLog.StoreFailures(_logger, pipeline, _store.Description, failures, kinds);
+        }
+        else
+        {
+            CacheLog.StoreFailuresInUnfinishedRun(_logger, pipeline, _store.Description, failures, kinds);
+        }
+    }
+
+    private void RecordFailure(CacheCallKind kind, CacheStoreException failure)
+    {
+        Interlocked.Increment(ref _failures);
+        switch (kind)
+        {
+            case CacheCallKind.Reads:
+                Interlocked.Increment(ref _readFailures);
+                break;
+            case CacheCallKind.Writes:
+                Interlocked.Increment(ref _writeFailures);
+                break;
+            default:
+                Interlocked.Increment(ref _metadataFailures);
+                break;
+        }
+
+        CacheLog.StoreFailureDetail(_logger, _store.Description, failure);
+        if (_required)
+        {
+            return; // the run ends with this failure's own message
+        }
+
+        bool warn;
+        lock (_gate)
+        {
+            var wasHealthy = !_storeDown && _failingKinds == CacheCallKind.None;
+            if (failure.IsWholeStore)
+            {
+                _storeDown = true;
+                warn = wasHealthy && !_warnedStoreDown;
+                _warnedStoreDown |= warn;
+            }
+            else
+            {
+                _failingKinds |= kind;
+                warn = wasHealthy && (_warnedKinds & kind) == 0;
+                _warnedKinds |= warn ? kind : CacheCallKind.None;
+            }
+
+            if (wasHealthy)
+            {
+                _episodeWarned = warn;
+            }
+
+            Volatile.Write(ref _unhealthy, 1);
+        }
+
+        if (warn)
+        {
+            CacheLog.StoreFailed(_logger, failure.IsWholeStore ? "calls to" : CallsOf(kind), _store.Description, failure.IsWholeStore ? failure.Reason : failure.Cause);
+        }
+    }
+
+    private void RecordSuccess(CacheCallKind kind)
+    {
+        bool recovered;
+        lock (_gate)
+        {
+            if (!_storeDown && (_failingKinds & kind) == 0)
+            {
+                return; // this kind never failed: it says nothing about those that do
+            }
+
+            // Any answer from a store that could not be reached shows it is back; a kind that
+            // failed on its own recovers only by succeeding itself.
+            _storeDown = false;
+            _failingKinds &= ~kind;
+            recovered = _failingKinds == CacheCallKind.None;
+            if (recovered)
+            {
+                Volatile.Write(ref _unhealthy, 0);
+                recovered = _episodeWarned;
+                _episodeWarned = false;
+            }
+        }
+
+        if (recovered)
+        {
+            CacheLog.StoreRecovered(_logger, _store.Description, Failures);
+        }
+    }
+
+    private static string CallsOf(CacheCallKind kind) => kind switch
+    {
+        CacheCallKind.Reads => "reads from",
+        CacheCallKind.Writes => "writes to",
+        _ => "metadata calls to",
+    };
+
+    private string DescribeCounts()
+    {
+        var parts = new List<string>(3);
+        Add(parts, Interlocked.Read(ref _readFailures), "reads");
+        Add(parts, Interlocked.Read(ref _writeFailures), "writes");
+        Add(parts, Interlocked.Read(ref _metadataFailures), "metadata");
+        return string.Join(", ", parts);
+
+        static void Add(List<string> parts, long count, string what)
+        {
+            if (count > 0)
+            {
+                parts.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{what}: {count}"));
+            }
         }
     }
 }

@@ -9,7 +9,8 @@ namespace Flow.Caching;
 /// The caching decorator of one step. For each batch: key = (step signature hash, hash of the input
 /// batch's bytes); on a hit the cached output is replayed and the step is not called; on a miss the
 /// step runs and its output (an empty one too) is written back. A batch whose step threw is never
-/// written. A corrupt, foreign or stale entry is a logged miss, and the fresh result replaces it.
+/// written. A corrupt, foreign, stale or unusable entry (one the store cannot even read) is a logged
+/// miss, and the fresh result replaces it.
 /// </summary>
 internal sealed class CachingProcessor : ILookaheadProcessor
 {
@@ -86,14 +87,26 @@ internal sealed class CachingProcessor : ILookaheadProcessor
         }
 
         var entry = _scope.Codec.Encode(output.Span, _scope.Time.GetUtcNow(), lookup.Key);
-        await _scope.Health.CallAsync((store, ct) => store.SetAsync(lookup.Key, entry, _scope.Settings.TimeToLive, ct), cancellationToken).ConfigureAwait(false);
+        await _scope.Health.CallAsync(CacheCallKind.Writes, (store, ct) => store.SetAsync(lookup.Key, entry, _scope.Settings.TimeToLive, ct), cancellationToken).ConfigureAwait(false);
         CacheLog.Miss(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, lookup.Key.ToString());
         return computed.With(computed.Records, output);
     }
 
     private async Task<Batch?> TryReplayAsync(Batch batch, CacheKey key, CancellationToken cancellationToken)
     {
-        var entry = await _scope.Health.CallAsync((store, ct) => store.GetAsync(key, ct), null, cancellationToken).ConfigureAwait(false);
+        byte[]? entry;
+        try
+        {
+            entry = await _scope.Health.CallAsync(CacheCallKind.Reads, (store, ct) => store.GetAsync(key, ct), null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CacheEntryUnusableException ex)
+        {
+            // The entry's own problem (a folder in its place, a file that cannot be opened): a
+            // logged miss, and the write after the step replaces it. The store itself is fine.
+            CacheLog.BadEntry(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString(), ex.Reason);
+            return null;
+        }
+
         if (entry is null)
         {
             return null;

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.IO.Enumeration;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
 
 namespace Flow.Caching;
@@ -23,6 +25,13 @@ namespace Flow.Caching;
 /// thread, so <c>FileOptions.Asynchronous</c> would only add a hop and allocations to each call.
 /// <see cref="RandomAccess"/> on a <see cref="SafeFileHandle"/> keeps it to open, one read or one
 /// gathered write, and close, with no FileStream buffer.</para>
+/// <para>Failures: an entry that exists but cannot be used (a folder in its place, a file that
+/// cannot be opened, one too short for its header) throws <see cref="CacheEntryUnusableException"/>:
+/// a logged miss, and the next write of that key replaces it (a folder in an entry's place is
+/// removed, only ever inside <c>entries/</c> or <c>meta/</c>). Trouble with the store's own folders
+/// (permissions, a file where a folder should be) throws <see cref="CacheStoreException"/> naming
+/// the path. Files under <c>entries/</c> that are not at an entry's place are not entries: stats and
+/// garbage collection skip them (and log how many), clear deletes them with the rest of the folder.</para>
 /// </remarks>
 internal sealed class FileCacheStore : ICacheStore
 {
@@ -43,15 +52,17 @@ internal sealed class FileCacheStore : ICacheStore
     private readonly string _entriesRoot;
     private readonly string _metaRoot;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
 
     /// <summary>Creates a store over <paramref name="rootPath"/> (created on first write).</summary>
-    public FileCacheStore(string rootPath, TimeProvider? time = null)
+    public FileCacheStore(string rootPath, TimeProvider? time = null, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(rootPath);
         _root = Path.GetFullPath(rootPath);
         _entriesRoot = Path.Combine(_root, "entries");
         _metaRoot = Path.Combine(_root, "meta");
         _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
         Description = "File " + rootPath;
     }
 
@@ -68,7 +79,7 @@ internal sealed class FileCacheStore : ICacheStore
         cancellationToken.ThrowIfCancellationRequested();
         var path = EntryPath(key);
         var now = _time.GetUtcNow();
-        var handle = TryOpenRead(path);
+        var handle = OpenForRead(path, "entry");
         if (handle is null)
         {
             return Task.FromResult<byte[]?>(null);
@@ -79,11 +90,19 @@ internal sealed class FileCacheStore : ICacheStore
             var length = RandomAccess.GetLength(handle);
             Span<byte> header = stackalloc byte[ExpiryLength];
 
-            // A header torn by hand holds no value at all: a miss. (A torn value is returned as is; the
-            // entry codec's checksum is what tells it apart from a good one.)
-            if (length < ExpiryLength || length - ExpiryLength > Array.MaxLength || ReadFully(handle, header, 0) < ExpiryLength)
+            // A header torn by hand holds no value at all: unusable, so the miss is logged and the
+            // entry rewritten. (A torn value is returned as is; the entry codec's checksum is what
+            // tells it apart from a good one.)
+            if (length < ExpiryLength || ReadEntryBytes(handle, header, 0) < ExpiryLength)
             {
-                return Task.FromResult<byte[]?>(null);
+                throw new CacheEntryUnusableException(length == 0
+                    ? "the entry file is empty"
+                    : $"the entry file is {length} bytes, shorter than its {ExpiryLength}-byte expiry header");
+            }
+
+            if (length - ExpiryLength > Array.MaxLength)
+            {
+                throw new CacheEntryUnusableException($"the entry file is {length} bytes, more than an entry can hold");
             }
 
             // Expired files are left for garbage collection: deleting here could race with another
@@ -94,7 +113,7 @@ internal sealed class FileCacheStore : ICacheStore
             }
 
             var value = GC.AllocateUninitializedArray<byte>((int)(length - ExpiryLength));
-            var read = ReadFully(handle, value, ExpiryLength);
+            var read = ReadEntryBytes(handle, value, ExpiryLength);
             if (read < value.Length)
             {
                 value = value.AsSpan(0, read).ToArray();
@@ -115,7 +134,7 @@ internal sealed class FileCacheStore : ICacheStore
         var header = new byte[ExpiryLength];
         BinaryPrimitives.WriteInt64LittleEndian(header, CacheStoreGuards.ExpiresAtMs(now, timeToLive));
         var path = EntryPath(key);
-        WriteAtomically(Path.GetDirectoryName(path)!, path, [header, value], now.UtcDateTime);
+        WriteAtomically(Path.GetDirectoryName(path)!, path, [header, value], now.UtcDateTime, _entriesRoot);
         return Task.CompletedTask;
     }
 
@@ -124,7 +143,7 @@ internal sealed class FileCacheStore : ICacheStore
     {
         CacheStoreGuards.MetadataName(name);
         cancellationToken.ThrowIfCancellationRequested();
-        var handle = TryOpenRead(MetadataPath(name));
+        var handle = OpenForRead(MetadataPath(name), "metadata document");
         if (handle is null)
         {
             return Task.FromResult<byte[]?>(null);
@@ -135,11 +154,11 @@ internal sealed class FileCacheStore : ICacheStore
             var length = RandomAccess.GetLength(handle);
             if (length > Array.MaxLength)
             {
-                throw new IOException($"Metadata file '{name}' is too large ({length} bytes).");
+                throw new CacheEntryUnusableException($"the metadata file '{name}' is too large ({length} bytes)");
             }
 
             var value = GC.AllocateUninitializedArray<byte>((int)length);
-            var read = ReadFully(handle, value, 0);
+            var read = ReadEntryBytes(handle, value, 0);
             return Task.FromResult<byte[]?>(read == value.Length ? value : value.AsSpan(0, read).ToArray());
         }
     }
@@ -149,7 +168,7 @@ internal sealed class FileCacheStore : ICacheStore
     {
         CacheStoreGuards.MetadataName(name);
         cancellationToken.ThrowIfCancellationRequested();
-        WriteAtomically(_metaRoot, MetadataPath(name), [value], accessTime: null);
+        WriteAtomically(_metaRoot, MetadataPath(name), [value], accessTime: null, _metaRoot);
         return Task.CompletedTask;
     }
 
@@ -158,22 +177,38 @@ internal sealed class FileCacheStore : ICacheStore
     public Task<CacheStoreStats> GetStatsAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        CheckFolders();
         long entries = 0;
         long bytes = 0;
+        long skipped = 0;
         var signatures = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var file in EnumerateFiles(_entriesRoot))
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (file.IsTemp)
+            foreach (var file in EnumerateFiles(_entriesRoot))
             {
-                continue;
-            }
+                cancellationToken.ThrowIfCancellationRequested();
+                if (file.IsTemp)
+                {
+                    continue;
+                }
 
-            entries++;
-            bytes += Math.Max(0, file.Length - ExpiryLength);
-            signatures.Add(SignatureOf(file.Path));
+                if (!IsEntryFile(file.Path))
+                {
+                    skipped++;
+                    continue;
+                }
+
+                entries++;
+                bytes += Math.Max(0, file.Length - ExpiryLength);
+                signatures.Add(SignatureOf(file.Path));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("cannot be read", _entriesRoot, ex);
         }
 
+        LogSkipped(skipped);
         return Task.FromResult(new CacheStoreStats(entries, bytes, signatures.Count));
     }
 
@@ -186,6 +221,27 @@ internal sealed class FileCacheStore : ICacheStore
     public Task<long> ClearAsync(IReadOnlyCollection<string>? signatures, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (signatures is not null)
+        {
+            foreach (var signature in signatures)
+            {
+                CacheStoreGuards.Signature(signature);
+            }
+        }
+
+        CheckFolders();
+        try
+        {
+            return Task.FromResult(Clear(signatures, cancellationToken));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("cannot be cleared", _root, ex);
+        }
+    }
+
+    private long Clear(IReadOnlyCollection<string>? signatures, CancellationToken cancellationToken)
+    {
         var nowUtc = _time.GetUtcNow().UtcDateTime;
         long removed = 0;
         if (signatures is null)
@@ -194,12 +250,7 @@ internal sealed class FileCacheStore : ICacheStore
             DeleteAll(_metaRoot, nowUtc, cancellationToken);
             RemoveEmptyFolders(_entriesRoot, removeRoot: true);
             RemoveEmptyFolders(_metaRoot, removeRoot: true);
-            return Task.FromResult(removed);
-        }
-
-        foreach (var signature in signatures)
-        {
-            CacheStoreGuards.Signature(signature);
+            return removed;
         }
 
         foreach (var signature in signatures.Distinct(StringComparer.Ordinal))
@@ -209,7 +260,7 @@ internal sealed class FileCacheStore : ICacheStore
             RemoveEmptyFolders(folder, removeRoot: true);
         }
 
-        return Task.FromResult(removed);
+        return removed;
     }
 
     /// <inheritdoc />
@@ -225,8 +276,22 @@ internal sealed class FileCacheStore : ICacheStore
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        CheckFolders();
+        try
+        {
+            return Task.FromResult(CollectGarbage(maxBytes, cancellationToken));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("cannot be collected", _root, ex);
+        }
+    }
+
+    private CacheGcResult CollectGarbage(long? maxBytes, CancellationToken cancellationToken)
+    {
         var now = _time.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
+        long skipped = 0;
         long expired = 0;
         long total = 0;
         var live = new List<FileItem>();
@@ -236,6 +301,12 @@ internal sealed class FileCacheStore : ICacheStore
             if (file.IsTemp)
             {
                 DeleteIfStale(file, now.UtcDateTime);
+                continue;
+            }
+
+            if (!IsEntryFile(file.Path))
+            {
+                skipped++;
                 continue;
             }
 
@@ -293,7 +364,8 @@ internal sealed class FileCacheStore : ICacheStore
         }
 
         RemoveEmptyFolders(_entriesRoot, removeRoot: false);
-        return Task.FromResult(new CacheGcResult(expired, evicted, remaining, total));
+        LogSkipped(skipped);
+        return new CacheGcResult(expired, evicted, remaining, total);
     }
 
     /// <inheritdoc />
@@ -338,7 +410,12 @@ internal sealed class FileCacheStore : ICacheStore
         return builder.ToString();
     }
 
-    private static SafeFileHandle? TryOpenRead(string path)
+    /// <summary>
+    /// Opens an entry or metadata file; null when there is none. A file or folder in its place that
+    /// cannot be opened is that entry's problem (<see cref="CacheEntryUnusableException"/>); a folder
+    /// on the way that cannot be searched is the store's (<see cref="CacheStoreException"/>).
+    /// </summary>
+    private SafeFileHandle? OpenForRead(string path, string what)
     {
         try
         {
@@ -350,9 +427,131 @@ internal sealed class FileCacheStore : ICacheStore
         {
             return null;
         }
-        catch (DirectoryNotFoundException)
+        catch (DirectoryNotFoundException ex)
         {
+            // Also a file where one of the folders should be: nothing can be stored there, so
+            // nothing is. For an entry the write that follows the miss reports it; a metadata
+            // read (once per run, and what flow cache explain reads) says so at once.
+            if (what != "entry" && FileInTheWay(path) is not null)
+            {
+                throw Failure("cannot be read", path, ex);
+            }
+
             return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (Directory.Exists(path))
+            {
+                throw new CacheEntryUnusableException($"a folder is in the {what}'s place ({path})", ex);
+            }
+
+            if (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+            {
+                throw new CacheEntryUnusableException($"the {what} file cannot be opened: {Describe(path, ex)}", ex);
+            }
+
+            throw Failure("cannot be read", path, ex);
+        }
+    }
+
+    /// <summary>Reads an open entry file; an I/O error here is that file's problem.</summary>
+    private static int ReadEntryBytes(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        try
+        {
+            return ReadFully(handle, buffer, offset);
+        }
+        catch (IOException ex)
+        {
+            throw new CacheEntryUnusableException("the file cannot be read: " + ex.Message, ex);
+        }
+    }
+
+    /// <summary>A store failure for <paramref name="ex"/> met at <paramref name="path"/>, worded for people.</summary>
+    private CacheStoreException Failure(string problem, string path, Exception ex)
+    {
+        if (ex is CacheStoreException already)
+        {
+            return already;
+        }
+
+        if (FileInTheWay(path) is { } blocking)
+        {
+            return new CacheStoreException(Description, CacheStoreFailure.NotAFolder, problem, $"'{blocking}' is a file, not a folder", innerException: ex);
+        }
+
+        var failure = ex is UnauthorizedAccessException ? CacheStoreFailure.AccessDenied : CacheStoreFailure.Failed;
+        return new CacheStoreException(Description, failure, problem, Describe(path, ex), innerException: ex);
+    }
+
+    private static string Describe(string path, Exception ex) => ex switch
+    {
+        UnauthorizedAccessException => $"permission denied on '{path}'",
+        _ => ex.Message,
+    };
+
+    /// <summary>The nearest existing ancestor of <paramref name="path"/> (itself included) when it is a file.</summary>
+    private static string? FileInTheWay(string path)
+    {
+        for (var current = path; !string.IsNullOrEmpty(current); current = Path.GetDirectoryName(current))
+        {
+            if (File.Exists(current))
+            {
+                return current;
+            }
+
+            if (Directory.Exists(current))
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Before a walk (stats, clear, garbage collection): a store whose folders are files, or cannot
+    /// be listed, says so instead of looking empty. (The walk itself skips what it may not enter.)
+    /// </summary>
+    private void CheckFolders()
+    {
+        foreach (var folder in new[] { _entriesRoot, _metaRoot })
+        {
+            if (FileInTheWay(folder) is { } blocking)
+            {
+                throw new CacheStoreException(Description, CacheStoreFailure.NotAFolder, "cannot be used", $"'{blocking}' is a file, not a folder");
+            }
+
+            if (!Directory.Exists(folder))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var entries = Directory.EnumerateFileSystemEntries(folder).GetEnumerator();
+                entries.MoveNext();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Failure("cannot be read", folder, ex);
+            }
+        }
+    }
+
+    /// <summary>Whether a file under <c>entries/</c> is at an entry's place: <c>{signature}/{input[0..2]}/{input}</c>.</summary>
+    private bool IsEntryFile(string path)
+    {
+        var parts = Path.GetRelativePath(_entriesRoot, path).Split(Path.DirectorySeparatorChar);
+        return parts.Length == 3 && parts[2].Length >= 2 && parts[1].Length == 2 && parts[2].StartsWith(parts[1], StringComparison.Ordinal);
+    }
+
+    private void LogSkipped(long skipped)
+    {
+        if (skipped > 0)
+        {
+            CacheLog.SkippedFiles(_logger, Description, skipped, _entriesRoot);
         }
     }
 
@@ -385,15 +584,22 @@ internal sealed class FileCacheStore : ICacheStore
         }
     }
 
-    private static void WriteAtomically(string folder, string finalPath, IReadOnlyList<ReadOnlyMemory<byte>> parts, DateTime? accessTime)
+    /// <summary>
+    /// Writes a file whole, through a temp file renamed over the target. A folder in the target's
+    /// place (inside <paramref name="ownFolder"/> only: the store's own <c>entries/</c> or
+    /// <c>meta/</c>) is not an entry and nothing else may live there: it is removed and the write
+    /// goes on. Failures are <see cref="CacheStoreException"/>s that name the path.
+    /// </summary>
+    private void WriteAtomically(string folder, string finalPath, IReadOnlyList<ReadOnlyMemory<byte>> parts, DateTime? accessTime, string ownFolder)
     {
         for (var attempt = 1; ; attempt++)
         {
-            // Idempotent and safe when several processes create the same folder at once.
-            Directory.CreateDirectory(folder);
-            var temp = Path.Combine(folder, TempPrefix + Guid.NewGuid().ToString("N"));
+            string? temp = null;
             try
             {
+                // Idempotent and safe when several processes create the same folder at once.
+                Directory.CreateDirectory(folder);
+                temp = Path.Combine(folder, TempPrefix + Guid.NewGuid().ToString("N"));
                 using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
                 {
                     // One gathered write, no user-space buffer to flush. No fsync: a process killed after
@@ -411,22 +617,75 @@ internal sealed class FileCacheStore : ICacheStore
                 File.Move(temp, finalPath, overwrite: true);
                 return;
             }
-            catch (DirectoryNotFoundException) when (attempt < 5)
+            catch (DirectoryNotFoundException) when (attempt < 5 && FileInTheWay(folder) is null)
             {
                 // Garbage collection in another process removed the folder while it was empty: recreate it.
-                TryDelete(temp);
+                DeleteTemp(temp);
+            }
+            catch (IOException) when (attempt < 5 && temp is not null && Directory.Exists(finalPath) && IsInside(finalPath, ownFolder))
+            {
+                DeleteTemp(temp);
+                try
+                {
+                    Directory.Delete(finalPath, recursive: true);
+                }
+                catch (DirectoryNotFoundException)
+                {
+                    // Another writer removed it first.
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    throw Failure("cannot be written", finalPath, ex);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                DeleteTemp(temp);
+                throw Failure("cannot be written", folder, ex);
             }
             catch
             {
-                TryDelete(temp);
+                DeleteTemp(temp);
                 throw;
             }
         }
     }
 
+    private static bool IsInside(string path, string folder) =>
+        path.Length > folder.Length + 1
+        && path.StartsWith(folder, StringComparison.Ordinal)
+        && path[folder.Length] == Path.DirectorySeparatorChar;
+
+    // A temp file left by a failed write: removing it is best effort (garbage collection gets the rest).
+    private static void DeleteTemp(string? temp)
+    {
+        if (temp is null)
+        {
+            return;
+        }
+
+        try
+        {
+            File.Delete(temp);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left for garbage collection, which removes temp files older than an hour.
+        }
+    }
+
     private long? ReadExpiry(FileItem file)
     {
-        var handle = TryOpenRead(file.Path);
+        SafeFileHandle? handle;
+        try
+        {
+            handle = OpenForRead(file.Path, "entry");
+        }
+        catch (CacheEntryUnusableException)
+        {
+            return long.MinValue; // it can never be served: collected like an expired entry
+        }
+
         if (handle is null)
         {
             return null;
@@ -435,7 +694,15 @@ internal sealed class FileCacheStore : ICacheStore
         using (handle)
         {
             Span<byte> header = stackalloc byte[ExpiryLength];
-            var read = ReadFully(handle, header, 0);
+            int read;
+            try
+            {
+                read = ReadFully(handle, header, 0);
+            }
+            catch (IOException)
+            {
+                return long.MinValue;
+            }
 
             // Reading may have moved the access time (relatime updates it once after every explicit
             // stamp): put back the stamp the walk saw, so a collection does not reset the LRU order.
@@ -446,7 +713,7 @@ internal sealed class FileCacheStore : ICacheStore
         }
     }
 
-    private static void DeleteIfStale(FileItem file, DateTime nowUtc)
+    private void DeleteIfStale(FileItem file, DateTime nowUtc)
     {
         if (nowUtc - file.LastWriteUtc > StaleTempAge)
         {
@@ -454,7 +721,7 @@ internal sealed class FileCacheStore : ICacheStore
         }
     }
 
-    private static long DeleteAll(string folder, DateTime nowUtc, CancellationToken cancellationToken)
+    private long DeleteAll(string folder, DateTime nowUtc, CancellationToken cancellationToken)
     {
         long removed = 0;
         foreach (var file in EnumerateFiles(folder))
@@ -473,7 +740,7 @@ internal sealed class FileCacheStore : ICacheStore
         return removed;
     }
 
-    private static bool TryDelete(string path)
+    private bool TryDelete(string path)
     {
         try
         {
@@ -488,6 +755,11 @@ internal sealed class FileCacheStore : ICacheStore
         catch (Exception ex) when (ex is DirectoryNotFoundException or FileNotFoundException)
         {
             return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Deleting takes write permission on the file's folder: name that folder.
+            throw Failure("cannot be written", Path.GetDirectoryName(path) ?? path, ex);
         }
     }
 
@@ -519,6 +791,10 @@ internal sealed class FileCacheStore : ICacheStore
             catch (IOException)
             {
                 // Not empty (a writer got there first) or already gone: both fine.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // An empty folder that may not be removed is harmless: it is left.
             }
         }
     }

@@ -69,8 +69,16 @@ internal sealed class PipelineSignatures
     }
 
     /// <summary>Reads a document; null when it is missing or unreadable (then nothing is known of the last run).</summary>
-    public static PipelineSignatures? TryRead(byte[]? bytes)
+    public static PipelineSignatures? TryRead(byte[]? bytes) => TryRead(bytes, out _);
+
+    /// <summary>
+    /// Reads a document; null when it is missing (<paramref name="problem"/> null) or not a document
+    /// of this version (<paramref name="problem"/> says why). Never throws: the bytes come from a
+    /// store anyone may have written to.
+    /// </summary>
+    public static PipelineSignatures? TryRead(byte[]? bytes, out string? problem)
     {
+        problem = null;
         if (bytes is null)
         {
             return null;
@@ -78,9 +86,15 @@ internal sealed class PipelineSignatures
 
         try
         {
-            var document = JsonNode.Parse(bytes)!.AsObject();
-            if ((int?)document["version"] != DocumentVersion)
+            if (JsonNode.Parse(bytes) is not JsonObject document)
             {
+                problem = "not a JSON object";
+                return null;
+            }
+
+            if (document["version"] is not JsonValue version || !version.TryGetValue<int>(out var number) || number != DocumentVersion)
+            {
+                problem = $"not a version {DocumentVersion} document";
                 return null;
             }
 
@@ -88,10 +102,11 @@ internal sealed class PipelineSignatures
             foreach (var (name, node) in document["steps"]!.AsObject())
             {
                 var step = node!.AsObject();
+                var averageMs = (double?)step["averageBatchMs"] ?? 0;
                 steps[name] = new StepRecord(
                     (string)step["hash"]!,
-                    step["signature"]!.ToJsonString(),
-                    TimeSpan.FromMilliseconds((double?)step["averageBatchMs"] ?? 0));
+                    step["signature"]!.AsObject().ToJsonString(),
+                    double.IsFinite(averageMs) && averageMs is >= 0 and < 1e12 ? TimeSpan.FromMilliseconds(averageMs) : TimeSpan.Zero);
             }
 
             return new PipelineSignatures(
@@ -99,8 +114,11 @@ internal sealed class PipelineSignatures
                 DateTimeOffset.Parse((string)document["savedAt"]!, System.Globalization.CultureInfo.InvariantCulture),
                 steps);
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or NullReferenceException or KeyNotFoundException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or NullReferenceException
+                                       or KeyNotFoundException or ArgumentException or OverflowException)
         {
+            // ArgumentException: a duplicate property name; OverflowException: a number out of range.
+            problem = "not a valid document: " + ex.Message;
             return null;
         }
     }

@@ -66,13 +66,13 @@ internal sealed class CacheStoreProvider : IAsyncDisposable
         {
             case "redis":
                 return await RedisCacheStoreFactory.ConnectAsync(
-                    new RedisCacheStoreOptions { Configuration = _options.Redis, KeyPrefix = _options.KeyPrefix },
+                    new RedisCacheStoreOptions { Configuration = _options.Redis, KeyPrefix = _options.KeyPrefix, ConfigurationName = "Flow:Cache:Redis" },
                     _loggerFactory.CreateLogger("Flow.Redis"),
                     cancellationToken).ConfigureAwait(false);
             case "memory":
                 return new MemoryCacheStore();
             default:
-                return new FileCacheStore(Path.GetFullPath(_options.Path));
+                return new FileCacheStore(_options.Path, logger: _loggerFactory.CreateLogger("Flow.Caching"));
         }
     }
 }

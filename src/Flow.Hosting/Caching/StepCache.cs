@@ -12,6 +12,11 @@ namespace Flow.Hosting.Caching;
 /// the pipeline's signatures are saved for <c>flow cache explain</c>, and a bounded File store is
 /// trimmed to <c>Flow:Cache:MaxSize</c>.
 /// </summary>
+/// <remarks>
+/// That bookkeeping after the run never throws, even with <c>Flow:Cache:Required</c>: the run's
+/// outcome is decided and its output published by then, so a failing store there is counted and
+/// warned like any other failure. After a run that a required store ended, it is skipped.
+/// </remarks>
 internal sealed class StepCache : IStepDecorator
 {
     private readonly CacheStoreProvider _stores;
@@ -28,20 +33,39 @@ internal sealed class StepCache : IStepDecorator
         var options = _stores.Options;
         var store = await _stores.GetAsync(cancellationToken).ConfigureAwait(false);
         var health = new CacheStoreHealth(store, _logger, options.Required);
-        var last = PipelineSignatures.TryRead(await health.CallAsync(
-            (s, ct) => s.GetMetadataAsync(PipelineSignatures.MetadataName(plan.Name), ct), null, cancellationToken).ConfigureAwait(false));
+        byte[]? record;
+        string? problem;
+        try
+        {
+            record = await health.CallAsync(CacheCallKind.Metadata,
+                (s, ct) => s.GetMetadataAsync(PipelineSignatures.MetadataName(plan.Name), ct), null, cancellationToken).ConfigureAwait(false);
+            problem = null;
+        }
+        catch (CacheEntryUnusableException ex)
+        {
+            record = null;
+            problem = ex.Reason;
+        }
+
+        var last = PipelineSignatures.TryRead(record, out var unreadable);
+        if ((problem ?? unreadable) is { } reason)
+        {
+            CacheLog.BadRunRecord(_logger, plan.Name, store.Description, reason);
+        }
+
         var settings = new CacheSettings { Lookups = options.Enabled, TimeToLive = options.Ttl, Required = options.Required };
         var scope = new StepCacheScope(plan.Name, health, _stores.CreateCodec(), settings, TimeProvider.System, _logger);
         return new Decoration(this, plan, scope, last);
     }
 
-    private sealed class Decoration : IStepDecoration
+    private sealed class Decoration : IStepDecoration, IPipelineResultObserver
     {
         private readonly StepCache _owner;
         private readonly PipelinePlan _plan;
         private readonly StepCacheScope _scope;
         private readonly PipelineSignatures? _last;
         private readonly Dictionary<string, (StepSignature Signature, StepProcessor Step)> _steps = new(StringComparer.Ordinal);
+        private RunStatus? _status;
 
         public Decoration(StepCache owner, PipelinePlan plan, StepCacheScope scope, PipelineSignatures? last)
         {
@@ -62,8 +86,15 @@ internal sealed class StepCache : IStepDecorator
             return new CachingProcessor(step, _scope, node.Name, signature, lookups, node.Definition.CacheTtl, stats, previousAverage);
         }
 
+        public void OnPipelineEnded(PipelineResult result) => _status = result.Status;
+
         public async ValueTask DisposeAsync()
         {
+            if (_scope.Health.FailedFatally)
+            {
+                return; // the required store failed and ended the run: its error said everything
+            }
+
             var steps = _steps.ToDictionary(
                 s => s.Key,
                 s =>
@@ -78,14 +109,14 @@ internal sealed class StepCache : IStepDecorator
                 },
                 StringComparer.Ordinal);
             var document = new PipelineSignatures(_plan.Name, _scope.Time.GetUtcNow(), steps);
-            await _scope.Health.CallAsync((store, ct) => store.SetMetadataAsync(PipelineSignatures.MetadataName(_plan.Name), document.ToBytes(), ct), CancellationToken.None).ConfigureAwait(false);
+            await _scope.Health.TryCallAsync(CacheCallKind.Metadata, (store, ct) => store.SetMetadataAsync(PipelineSignatures.MetadataName(_plan.Name), document.ToBytes(), ct), CancellationToken.None).ConfigureAwait(false);
 
             if (_owner._stores.MaxBytes is { } maxBytes)
             {
-                await _scope.Health.CallAsync(async (store, ct) => await store.CollectGarbageAsync(maxBytes, ct).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
+                await _scope.Health.TryCallAsync(CacheCallKind.Writes, async (store, ct) => await store.CollectGarbageAsync(maxBytes, ct).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
             }
 
-            _scope.Health.ReportFailures(_plan.Name);
+            _scope.Health.ReportFailures(_plan.Name, _status);
         }
     }
 }

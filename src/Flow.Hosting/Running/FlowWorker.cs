@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
+using Flow.Caching;
 using Flow.Execution;
+using Flow.Hosting.Caching;
 using Flow.Hosting.Options;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -34,7 +36,8 @@ internal sealed partial class FlowWorker : BackgroundService
         _lifetime = lifetime;
         _options = options;
         _decorators = decorators;
-        _logger = logger;
+        // A required cache store's failure is one line: its exception goes to Debug (the runner logs through this too).
+        _logger = new CacheFailureLogger<FlowWorker>(logger);
     }
 
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -79,6 +82,12 @@ internal sealed partial class FlowWorker : BackgroundService
             // Stopped while connecting to the cache store, before any batch ran.
             _exitCode.Set(_exitCode.InterruptedCode);
         }
+        catch (CacheStoreException ex)
+        {
+            // A required cache store that failed before any batch ran: its message says it all.
+            LogCacheStoreFailed(ex, ex.Message);
+            _exitCode.Set(FlowExitCode.Failed);
+        }
         catch (Exception ex)
         {
             LogUnexpected(ex, ex.Message);
@@ -117,7 +126,9 @@ internal sealed partial class FlowWorker : BackgroundService
             var decorate = decorator is null ? null : await decorator.CreateAsync(plan, stoppingToken).ConfigureAwait(false);
             try
             {
-                return await runner.RunAsync(plan, stoppingToken, decorate is null ? null : decorate.Decorate).ConfigureAwait(false);
+                var result = await runner.RunAsync(plan, stoppingToken, decorate is null ? null : decorate.Decorate).ConfigureAwait(false);
+                (decorate as IPipelineResultObserver)?.OnPipelineEnded(result);
+                return result;
             }
             finally
             {
@@ -154,4 +165,16 @@ internal sealed partial class FlowWorker : BackgroundService
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "Flow stopped unexpectedly: {Reason}")]
     private partial void LogUnexpected(Exception exception, string reason);
+
+    private void LogCacheStoreFailed(CacheStoreException exception, string reason)
+    {
+        LogCacheStoreError(reason);
+        LogCacheStoreDetail(exception);
+    }
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Error, Message = "{Reason}")]
+    private partial void LogCacheStoreError(string reason);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Details of the cache store failure")]
+    private partial void LogCacheStoreDetail(Exception exception);
 }

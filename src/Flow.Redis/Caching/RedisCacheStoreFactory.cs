@@ -69,7 +69,11 @@ public static class RedisCacheStoreFactory
         }
 
         // The connect is bounded by ConnectTimeout; the cancellation token only abandons the wait.
-        var connecting = ConnectionMultiplexer.ConnectAsync(configuration);
+        // Its log is kept only to learn whether the server refused the credentials: the calls that
+        // follow may fail as "no connection" while the client retries, without saying why. (The
+        // client masks the password in it; it is never written anywhere.)
+        var connectLog = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        var connecting = ConnectionMultiplexer.ConnectAsync(configuration, connectLog);
         ConnectionMultiplexer multiplexer;
         try
         {
@@ -81,7 +85,9 @@ public static class RedisCacheStoreFactory
             throw;
         }
 
-        return new RedisCacheStore(multiplexer, copy, endpoints, logger);
+        var credentialsRejected = !multiplexer.IsConnected
+            && connectLog.ToString().Contains(nameof(ConnectionFailureType.AuthenticationFailure), StringComparison.Ordinal);
+        return new RedisCacheStore(multiplexer, copy, endpoints, logger, credentialsRejected);
     }
 
     // A connect abandoned by cancellation still completes later: close what it opened.

@@ -33,6 +33,12 @@ public sealed class RedisCacheStoreOptions
     /// </summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How messages name the place the connection string comes from, as in "check the password in
+    /// {ConfigurationName}". Flow's host sets <c>Flow:Cache:Redis</c>.
+    /// </summary>
+    internal string ConfigurationName { get; set; } = "the Redis connection string";
+
     /// <summary>Throws <see cref="ArgumentException"/> when an option is out of range.</summary>
     public void Validate()
     {
@@ -59,5 +65,6 @@ public sealed class RedisCacheStoreOptions
         KeyPrefix = KeyPrefix,
         ConnectTimeout = ConnectTimeout,
         OperationTimeout = OperationTimeout,
+        ConfigurationName = ConfigurationName,
     };
 }

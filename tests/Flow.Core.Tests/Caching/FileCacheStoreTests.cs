@@ -75,15 +75,6 @@ public sealed class FileCacheStoreTests : CacheStoreContractTests
     }
 
     [Fact]
-    public async Task GetAsync_FileShorterThanExpiryHeader_ReturnsNull()
-    {
-        await Store.SetAsync(Key("aa11", "bc22"), Bytes("value"), Day, None).WaitAsync(Timeout);
-        await File.WriteAllBytesAsync(EntryFile("aa11", "bc22"), [1, 2, 3]).WaitAsync(Timeout);
-
-        Assert.Null(await Store.GetAsync(Key("aa11", "bc22"), None).WaitAsync(Timeout));
-    }
-
-    [Fact]
     public async Task CollectGarbageAsync_FileShorterThanExpiryHeader_IsRemovedAsExpired()
     {
         await Store.SetAsync(Key("aa11", "bc22"), Bytes("value"), Day, None).WaitAsync(Timeout);

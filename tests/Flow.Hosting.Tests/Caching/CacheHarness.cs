@@ -125,16 +125,23 @@ internal sealed class CacheHarness
         await using var stores = new CacheStoreProvider(Microsoft.Extensions.Options.Options.Create(BindOptions(cacheSettings)), Logs);
         var decorator = new StepCache(stores, Logs.CreateLogger<StepCache>());
         var runner = new PipelineRunner(NullLogger.Instance);
-        PipelineResult result;
+        Running.IStepDecoration decoration;
         try
         {
             // As in FlowWorker: a decorator that cannot be created (a required store that is down) fails the run.
-            await using var decoration = await decorator.CreateAsync(plan, CancellationToken.None).WaitAsync(RunDeadline);
-            result = await runner.RunAsync(plan, CancellationToken.None, decoration.Decorate).WaitAsync(RunDeadline);
+            decoration = await decorator.CreateAsync(plan, CancellationToken.None).WaitAsync(RunDeadline);
         }
-        catch (InvalidOperationException ex)
+        catch (CacheStoreException ex)
         {
             return new CacheRun(RunStatus.Failed, null, [], ex);
+        }
+
+        // As in FlowWorker: the decoration hears how the run ended, then is disposed (which must not throw).
+        PipelineResult result;
+        await using (decoration)
+        {
+            result = await runner.RunAsync(plan, CancellationToken.None, decoration.Decorate).WaitAsync(RunDeadline);
+            (decoration as IPipelineResultObserver)?.OnPipelineEnded(result);
         }
 
         return new CacheRun(result.Status, result, SinkOf(plan).Lines, result.Error);

@@ -120,4 +120,27 @@ public sealed class RedisStepCacheTests : StepCacheContractTests
             await server.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task EntryKeyHoldingAHash_WithCacheRequired_IsOneLoggedMiss_AndTheNextRunHits()
+    {
+        var definition = Flights();
+        await RunAsync(definition);
+        var victim = (await EntryKeysAsync(SignatureOf(definition, "score"))).OrderBy(k => k.Input, StringComparer.Ordinal).First();
+        await Database.KeyDeleteAsync(EntryKey(victim)).WaitAsync(TimeSpan.FromSeconds(10));
+        await Database.HashSetAsync(EntryKey(victim), "field", "someone else's").WaitAsync(TimeSpan.FromSeconds(10));
+        Harness.Probes.ResetAll();
+
+        var repaired = await RunAsync(definition, ("Required", "true"));
+
+        Assert.Equal(RunStatus.Completed, repaired.Status);
+        Assert.Equal(1, repaired.Node("score").Misses);
+        var bad = Assert.Single(Harness.Logs.Events, e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.Equal(202, bad.Id.Id);
+        Assert.Contains("holds a hash, not a string", bad.Message, StringComparison.Ordinal);
+
+        Harness.Probes.ResetAll();
+        var after = await RunAsync(definition, ("Required", "true"));
+        AssertAllHits(after, "score");
+    }
 }

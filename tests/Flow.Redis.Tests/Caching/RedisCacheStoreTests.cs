@@ -8,7 +8,7 @@ using StackExchange.Redis;
 namespace Flow.Redis.Tests.Caching;
 
 [Collection(RedisCollection.Name)]
-public sealed class RedisCacheStoreTests
+public sealed partial class RedisCacheStoreTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Ttl = TimeSpan.FromMinutes(5);
@@ -223,8 +223,11 @@ public sealed class RedisCacheStoreTests
         var error = await Record.ExceptionAsync(() => store.GetAsync(new CacheKey("sig", "in"), default)).WaitAsync(Bound);
         stopwatch.Stop();
 
-        Assert.NotNull(error);
-        Assert.True(error is RedisException or TimeoutException, error.ToString());
+        var failure = Assert.IsType<CacheStoreException>(error);
+        Assert.Equal(CacheStoreFailure.Unreachable, failure.Failure);
+        Assert.StartsWith($"cache store Redis 127.0.0.1:{closedPort} cannot be reached: ", failure.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; is redis-server running?", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", failure.Message, StringComparison.Ordinal);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed}");
         Assert.Contains($"127.0.0.1:{closedPort}", store.Description, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cret", store.Description, StringComparison.Ordinal);
@@ -272,7 +275,7 @@ public sealed class RedisCacheStoreTests
                     await store.SetAsync(key, new byte[] { 2 }, Ttl, default).WaitAsync(Bound);
                     read = await store.GetAsync(key, default).WaitAsync(Bound);
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (CacheStoreException)
                 {
                     await Task.Delay(200);
                 }
@@ -308,7 +311,7 @@ public sealed class RedisCacheStoreTests
         return bytes;
     }
 
-    private sealed class ListLogger : ILogger
+    internal sealed class ListLogger : ILogger
     {
         private readonly List<string> _lines = new();
 
