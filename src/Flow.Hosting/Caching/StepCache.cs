@@ -58,7 +58,7 @@ internal sealed class StepCache : IStepDecorator
         return new Decoration(this, plan, scope, last);
     }
 
-    private sealed class Decoration : IStepDecoration, IPipelineResultObserver
+    private sealed class Decoration : IStepDecoration
     {
         private readonly StepCache _owner;
         private readonly PipelinePlan _plan;

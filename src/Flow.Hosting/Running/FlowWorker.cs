@@ -36,8 +36,7 @@ internal sealed partial class FlowWorker : BackgroundService
         _lifetime = lifetime;
         _options = options;
         _decorators = decorators;
-        // A required cache store's failure is one line: its exception goes to Debug (the runner logs through this too).
-        _logger = new CacheFailureLogger<FlowWorker>(logger);
+        _logger = logger;
     }
 
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -127,7 +126,7 @@ internal sealed partial class FlowWorker : BackgroundService
             try
             {
                 var result = await runner.RunAsync(plan, stoppingToken, decorate is null ? null : decorate.Decorate).ConfigureAwait(false);
-                (decorate as IPipelineResultObserver)?.OnPipelineEnded(result);
+                decorate?.OnPipelineEnded(result);
                 return result;
             }
             finally

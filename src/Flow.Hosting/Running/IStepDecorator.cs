@@ -13,4 +13,7 @@ internal interface IStepDecorator
 internal interface IStepDecoration : IAsyncDisposable
 {
     IBatchProcessor Decorate(PlannedNode node, StepProcessor step, NodeStats stats);
+
+    /// <summary>Called once, after the run and before the decoration is disposed (the cache says "the output is complete" only after a completed run).</summary>
+    void OnPipelineEnded(PipelineResult result);
 }

@@ -141,7 +141,7 @@ internal sealed class CacheHarness
         await using (decoration)
         {
             result = await runner.RunAsync(plan, CancellationToken.None, decoration.Decorate).WaitAsync(RunDeadline);
-            (decoration as IPipelineResultObserver)?.OnPipelineEnded(result);
+            decoration.OnPipelineEnded(result);
         }
 
         return new CacheRun(result.Status, result, SinkOf(plan).Lines, result.Error);

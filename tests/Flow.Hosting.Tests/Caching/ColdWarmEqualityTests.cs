@@ -152,6 +152,7 @@ public sealed class ColdWarmEqualityTests : IDisposable
         var decorator = new StepCache(stores, NullLogger<StepCache>.Instance);
         await using var decoration = await decorator.CreateAsync(plan, CancellationToken.None).WaitAsync(Deadline);
         var result = await new PipelineRunner(NullLogger.Instance).RunAsync(plan, CancellationToken.None, decoration.Decorate).WaitAsync(Deadline);
+        decoration.OnPipelineEnded(result);
         if (expectCompleted)
         {
             Assert.True(result.Status == RunStatus.Completed, result.Error?.ToString());
