@@ -74,7 +74,10 @@ public sealed partial class RedisCacheStoreTests
         // however slow this machine is; timing from a later point would make the bound flaky.
         var deadline = Stopwatch.StartNew();
         await store.SetAsync(key, new byte[] { 42 }, TimeSpan.FromSeconds(1), default).WaitAsync(Bound);
-        Assert.NotNull(await store.GetAsync(key, default).WaitAsync(Bound));
+        var first = await store.GetAsync(key, default).WaitAsync(Bound);
+
+        // On a loaded machine the first read may come after the second is over: then it may miss.
+        Assert.True(first is not null || deadline.Elapsed >= TimeSpan.FromSeconds(0.95), "the entry was gone before its time to live");
 
         byte[]? read;
         do
