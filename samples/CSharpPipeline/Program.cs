@@ -1,8 +1,6 @@
 // A pipeline written in C#, with a custom step, in an ordinary generic host.
 // Run from the repository root: dotnet run --project samples/CSharpPipeline
-using Flow.Hosting;
-using Flow.Hosting.Building;
-using Flow.Hosting.Running;
+using Flow;
 using Flow.Samples;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,3 +1,4 @@
+using Flow.Settings;
 using Flow.Hosting.Building;
 using Flow.Hosting.Caching;
 using Flow.Hosting.Options;
@@ -7,8 +8,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Flow;
 
-namespace Flow.Hosting;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Adds Flow to a .NET generic host.</summary>
 public static class FlowServiceCollectionExtensions

@@ -1,3 +1,4 @@
+using Flow.Settings;
 using Flow.Hosting;
 using Flow.Hosting.Options;
 using Flow.Hosting.Running;

@@ -126,7 +126,7 @@ internal sealed class CacheUnderTest : IAsyncDisposable
         return new CacheUnderTest(provider, folder, label);
     }
 
-    public Task<Flow.Caching.ICacheStore> StoreAsync() => _provider.GetAsync(CancellationToken.None);
+    public Task<ICacheStore> StoreAsync() => _provider.GetAsync(CancellationToken.None);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,4 +1,6 @@
-namespace Flow.Batches;
+using Flow.Batches;
+
+namespace Flow;
 
 /// <summary>
 /// A batch of records flowing between nodes. Every step turns one batch into exactly one batch
@@ -34,10 +36,10 @@ public sealed class Batch
 
     /// <summary>
     /// The batch's deterministic identity: source, index and offset. A step may read it only when its
-    /// class is marked <see cref="Steps.ReadsBatchPositionAttribute"/> (then the position joins its cache key);
+    /// class is marked <see cref="ReadsBatchPositionAttribute"/> (then the position joins its cache key);
     /// otherwise reading it throws, since a cached result would be replayed at other positions.
     /// </summary>
-    /// <exception cref="InvalidOperationException">A step that did not declare <see cref="Steps.ReadsBatchPositionAttribute"/> reads it.</exception>
+    /// <exception cref="InvalidOperationException">A step that did not declare <see cref="ReadsBatchPositionAttribute"/> reads it.</exception>
     public BatchId Id => _positionHidden
         ? throw new InvalidOperationException(
             "this step reads the batch's position (Batch.Id) without declaring it: mark the step's class [ReadsBatchPosition], "

@@ -1,4 +1,6 @@
-namespace Flow.Batches;
+using Flow.Batches;
+
+namespace Flow;
 
 /// <summary>
 /// The deterministic identity of a batch: the source it came from, its index in that source

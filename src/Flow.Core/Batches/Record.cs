@@ -1,6 +1,7 @@
 using System.Collections;
+using Flow.Batches;
 
-namespace Flow.Batches;
+namespace Flow;
 
 /// <summary>
 /// One record: an ordered set of named fields. Field names are case-sensitive.

@@ -1,4 +1,6 @@
-namespace Flow.Caching;
+using Flow.Caching;
+
+namespace Flow;
 
 /// <summary>
 /// One entry (or metadata document) exists in the store but cannot be used: a folder or a hash

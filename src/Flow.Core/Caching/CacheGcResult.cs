@@ -1,4 +1,6 @@
-namespace Flow.Caching;
+using Flow.Caching;
+
+namespace Flow;
 
 /// <summary>What a garbage collection of the cache removed and kept.</summary>
 /// <param name="Expired">Entries removed because they were past their time to live.</param>

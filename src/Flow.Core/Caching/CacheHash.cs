@@ -16,7 +16,7 @@ internal static class CacheHash
     }
 
     /// <summary>The hash of a batch's bytes and its position, for steps whose output depends on where the batch sits.</summary>
-    public static string Of(ReadOnlySpan<byte> data, Batches.BatchId position)
+    public static string Of(ReadOnlySpan<byte> data, BatchId position)
     {
         using var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hasher.AppendData(data);

@@ -1,4 +1,6 @@
-namespace Flow.Caching;
+using Flow.Caching;
+
+namespace Flow;
 
 /// <summary>
 /// The key of one step's output for one input batch: the step signature hash and the input batch

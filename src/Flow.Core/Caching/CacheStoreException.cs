@@ -1,4 +1,6 @@
-namespace Flow.Caching;
+using Flow.Caching;
+
+namespace Flow;
 
 /// <summary>
 /// A cache store call failed for a reason of the store's own (it is down, it refuses the

@@ -1,4 +1,6 @@
-namespace Flow.Caching;
+using Flow.Caching;
+
+namespace Flow;
 
 /// <summary>What kind of trouble a <see cref="CacheStoreException"/> reports.</summary>
 public enum CacheStoreFailure

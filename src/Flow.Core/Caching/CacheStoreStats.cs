@@ -1,4 +1,6 @@
-namespace Flow.Caching;
+using Flow.Caching;
+
+namespace Flow;
 
 /// <summary>What a cache store holds.</summary>
 /// <param name="Entries">Number of entries.</param>

@@ -1,4 +1,6 @@
-namespace Flow.Caching;
+using Flow.Caching;
+
+namespace Flow;
 
 /// <summary>
 /// Where the step cache keeps its entries. Entries are opaque, already-encoded bytes (checksummed

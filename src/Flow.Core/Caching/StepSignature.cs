@@ -8,7 +8,7 @@ namespace Flow.Caching;
 
 /// <summary>
 /// What a step's output depends on besides its input: its type, its behaviour version (a built-in's,
-/// or the <see cref="Steps.StepVersionAttribute"/> of a custom step), the <c>Version</c> of its configuration, canonical
+/// or the <see cref="StepVersionAttribute"/> of a custom step), the <c>Version</c> of its configuration, canonical
 /// parameters (typed values in normal form, text as written), the contents of files it declared it
 /// reads (<see cref="NodeParameters.DependsOnContent"/>) and the batch serializer's format version. Nothing else (not parallelism, retries,
 /// cache flags or node names), so changing those keeps the cache.

@@ -1,4 +1,6 @@
-namespace Flow.Execution;
+using Flow.Execution;
+
+namespace Flow;
 
 /// <summary>How a pipeline run ended.</summary>
 public enum RunStatus

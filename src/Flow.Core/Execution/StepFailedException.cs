@@ -1,6 +1,7 @@
 using Flow.Batches;
+using Flow.Execution;
 
-namespace Flow.Execution;
+namespace Flow;
 
 /// <summary>A node failed on a batch. The message names the pipeline, the node, the batch and its first record.</summary>
 public sealed class StepFailedException : Exception

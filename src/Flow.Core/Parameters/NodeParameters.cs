@@ -1,7 +1,8 @@
 using System.Globalization;
 using Flow.Pipelines;
+using Flow.Parameters;
 
-namespace Flow.Parameters;
+namespace Flow;
 
 /// <summary>
 /// The <c>Params</c> of one node, with typed getters. A getter that finds a bad value throws a

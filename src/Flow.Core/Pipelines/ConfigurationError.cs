@@ -1,4 +1,6 @@
-namespace Flow.Pipelines;
+using Flow.Pipelines;
+
+namespace Flow;
 
 /// <summary>One problem found in a pipeline's configuration, with the configuration path it came from.</summary>
 /// <param name="Path">Configuration path, e.g. <c>Flow:Pipelines:flights:Steps:1:Params:Where</c>.</param>

@@ -1,4 +1,6 @@
-namespace Flow.Pipelines;
+using Flow.Pipelines;
+
+namespace Flow;
 
 /// <summary>
 /// Thrown when a pipeline's configuration is invalid. Carries every problem found, each with its

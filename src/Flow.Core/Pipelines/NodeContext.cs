@@ -1,7 +1,8 @@
 using Flow.Parameters;
 using Microsoft.Extensions.Logging;
+using Flow.Pipelines;
 
-namespace Flow.Pipelines;
+namespace Flow;
 
 /// <summary>What a node factory gets to build one node: its name, parameters and the services of the host.</summary>
 public sealed class NodeContext

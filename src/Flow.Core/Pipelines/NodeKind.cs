@@ -1,4 +1,6 @@
-namespace Flow.Pipelines;
+using Flow.Pipelines;
+
+namespace Flow;
 
 /// <summary>The role of a node in a pipeline.</summary>
 public enum NodeKind

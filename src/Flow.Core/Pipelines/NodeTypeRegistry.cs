@@ -21,7 +21,7 @@ internal sealed class NodeTypeRegistry
 
     /// <summary>
     /// Registers a factory under an alias. <paramref name="behaviour"/> is the version of the node's
-    /// behaviour (a built-in's, or null to take the <see cref="Steps.StepVersionAttribute"/> of the
+    /// behaviour (a built-in's, or null to take the <see cref="StepVersionAttribute"/> of the
     /// class the factory makes): it joins a step's cache signature, so a release that changes what a
     /// built-in computes never replays results of the old behaviour.
     /// </summary>
@@ -80,26 +80,26 @@ internal sealed class NodeTypeRegistry
         return true;
     }
 
-    /// <summary>The code version a node class declares with <see cref="Steps.StepVersionAttribute"/>, or null.</summary>
+    /// <summary>The code version a node class declares with <see cref="StepVersionAttribute"/>, or null.</summary>
     public static string? DeclaredVersion(Type type) =>
-        type.GetCustomAttributes(typeof(Steps.StepVersionAttribute), inherit: false) is [Steps.StepVersionAttribute declared, ..] ? declared.Version : null;
+        type.GetCustomAttributes(typeof(StepVersionAttribute), inherit: false) is [StepVersionAttribute declared, ..] ? declared.Version : null;
 
     /// <summary>How to make one node type: its factory, the name it signs as, and its behaviour version when known.</summary>
     /// <param name="Factory">Builds the node.</param>
     /// <param name="Canonical">The type as it enters cache signatures.</param>
-    /// <param name="Behaviour">A built-in's behaviour version; null to use the built class's <see cref="Steps.StepVersionAttribute"/>.</param>
+    /// <param name="Behaviour">A built-in's behaviour version; null to use the built class's <see cref="StepVersionAttribute"/>.</param>
     /// <param name="Parameters">The parameter names a built-in takes; null for a node that declares none (what it asks for counts).</param>
     public sealed record Registration(Func<NodeContext, object> Factory, string Canonical, string? Behaviour, IReadOnlyList<string>? Parameters);
 
     /// <summary>
     /// Creates a node of a user type through DI; a constructor may also take the node's
-    /// <see cref="Parameters.NodeParameters"/> or its <see cref="NodeContext"/>.
+    /// <see cref="NodeParameters"/> or its <see cref="NodeContext"/>.
     /// </summary>
     public static object Activate(Type type, NodeContext context)
     {
         var extra = new List<object>();
         var constructorParameters = type.GetConstructors().SelectMany(c => c.GetParameters()).Select(p => p.ParameterType).ToHashSet();
-        if (constructorParameters.Contains(typeof(Parameters.NodeParameters)))
+        if (constructorParameters.Contains(typeof(NodeParameters)))
         {
             extra.Add(context.Parameters);
         }

@@ -83,7 +83,7 @@ internal sealed class PipelinePlanner
                 built[node.Name] = new PlannedNode(node, instance, canonicalType, parameters)
                 {
                     Behaviour = behaviour ?? NodeTypeRegistry.DeclaredVersion(instance.GetType()),
-                    ReadsBatchPosition = Attribute.IsDefined(instance.GetType(), typeof(Steps.ReadsBatchPositionAttribute), inherit: true),
+                    ReadsBatchPosition = Attribute.IsDefined(instance.GetType(), typeof(ReadsBatchPositionAttribute), inherit: true),
                 };
             }
         }

@@ -3,7 +3,7 @@ namespace Flow.Pipelines;
 /// <summary>A validated node with its built instance and resolved edges.</summary>
 internal sealed class PlannedNode
 {
-    public PlannedNode(NodeDefinition definition, object instance, string canonicalType, Parameters.NodeParameters parameters)
+    public PlannedNode(NodeDefinition definition, object instance, string canonicalType, NodeParameters parameters)
     {
         Definition = definition;
         Instance = instance;
@@ -12,24 +12,24 @@ internal sealed class PlannedNode
     }
 
     /// <summary>The parameters the node was built from, with the typed values it read (for its cache signature).</summary>
-    public Parameters.NodeParameters Parameters { get; }
+    public NodeParameters Parameters { get; }
 
     /// <summary>The type as it enters the cache signature: the alias of a built-in or <c>Namespace.Type, Assembly</c>.</summary>
     public string CanonicalType { get; }
 
     public NodeDefinition Definition { get; }
 
-    /// <summary>The version of the node's behaviour: a built-in's, or what its class declares with <see cref="Steps.StepVersionAttribute"/>; null when none.</summary>
+    /// <summary>The version of the node's behaviour: a built-in's, or what its class declares with <see cref="StepVersionAttribute"/>; null when none.</summary>
     public string? Behaviour { get; init; }
 
-    /// <summary>Whether the step declared <see cref="Steps.ReadsBatchPositionAttribute"/>: it may read the batch's position, which then joins its cache key.</summary>
+    /// <summary>Whether the step declared <see cref="ReadsBatchPositionAttribute"/>: it may read the batch's position, which then joins its cache key.</summary>
     public bool ReadsBatchPosition { get; init; }
 
     public string Name => Definition.Name;
 
     public NodeKind Kind => Definition.Kind;
 
-    /// <summary>The <see cref="Sources.ISource"/>, <see cref="Steps.IStep"/> or <see cref="Sinks.ISink"/>.</summary>
+    /// <summary>The <see cref="ISource"/>, <see cref="IStep"/> or <see cref="ISink"/>.</summary>
     public object Instance { get; }
 
     public List<PlannedNode> Inputs { get; } = new();

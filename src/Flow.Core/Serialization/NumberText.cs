@@ -84,7 +84,7 @@ internal static class NumberText
         long l => l.ToString(CultureInfo.InvariantCulture),
         double d when double.IsFinite(d) => d.ToString("R", CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
-        Batches.Record r => RecordJson.ToJson(r),
+        Record r => RecordJson.ToJson(r),
         List<object?> list => RecordJson.ToJson(list),
         _ => Format(Batches.RecordValue.Normalize(value)),
     };

@@ -1,6 +1,7 @@
 using Flow.Batches;
+using Flow.Sinks;
 
-namespace Flow.Sinks;
+namespace Flow;
 
 /// <summary>
 /// A sink: writes batches, in source order, one at a time. Its output becomes visible as a whole

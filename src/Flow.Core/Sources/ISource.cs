@@ -1,6 +1,7 @@
 using Flow.Batches;
+using Flow.Sources;
 
-namespace Flow.Sources;
+namespace Flow;
 
 /// <summary>
 /// A source of records. The framework cuts its records into batches of <c>BatchSize</c>, so a

@@ -1,6 +1,7 @@
 using Flow.Batches;
+using Flow.Steps;
 
-namespace Flow.Steps;
+namespace Flow;
 
 /// <summary>
 /// A step: turns one input batch into one output batch. The framework runs it, possibly several

@@ -1,7 +1,9 @@
-namespace Flow.Steps;
+using Flow.Steps;
+
+namespace Flow;
 
 /// <summary>
-/// Marks a step whose output depends on where its batch sits in the source (<see cref="Batches.Batch.Id"/>:
+/// Marks a step whose output depends on where its batch sits in the source (<see cref="Batch.Id"/>:
 /// source, index, offset), not only on its records: such a step may read <c>Batch.Id</c>, and the
 /// position joins its cache key, so a cached result is only replayed for the same position. A step
 /// without this mark that reads <c>Batch.Id</c> fails its batch with a message saying so.

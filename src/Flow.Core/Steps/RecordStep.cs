@@ -1,6 +1,7 @@
 using Flow.Batches;
+using Flow.Steps;
 
-namespace Flow.Steps;
+namespace Flow;
 
 /// <summary>
 /// Base class for steps that work one record at a time: return the (possibly changed) record,

@@ -1,4 +1,6 @@
-namespace Flow.Steps;
+using Flow.Steps;
+
+namespace Flow;
 
 /// <summary>
 /// The version of a step's code: bump it when the step's logic changes, and its cached results

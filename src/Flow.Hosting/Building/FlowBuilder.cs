@@ -3,8 +3,9 @@ using Flow.Sinks;
 using Flow.Sources;
 using Flow.Steps;
 using Microsoft.Extensions.DependencyInjection;
+using Flow.Hosting.Building;
 
-namespace Flow.Hosting.Building;
+namespace Flow;
 
 /// <summary>Configures Flow in a host: pipelines written in C#, and custom node types under aliases.</summary>
 public sealed class FlowBuilder

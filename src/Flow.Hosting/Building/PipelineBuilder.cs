@@ -4,8 +4,9 @@ using Flow.Pipelines;
 using Flow.Sinks;
 using Flow.Sources;
 using Flow.Steps;
+using Flow.Hosting.Building;
 
-namespace Flow.Hosting.Building;
+namespace Flow;
 
 /// <summary>
 /// Writes a pipeline in C#. It produces the same model a <c>Flow:Pipelines</c> configuration section

@@ -1,4 +1,6 @@
-namespace Flow.Hosting.Building;
+using Flow.Hosting.Building;
+
+namespace Flow;
 
 /// <summary>Per-step settings of a pipeline written in C# (the same as a step's keys in configuration).</summary>
 public sealed record StepOptions

@@ -1,3 +1,4 @@
+using Flow.Settings;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 

@@ -1,4 +1,6 @@
-namespace Flow.Hosting.Running;
+using Flow.Hosting.Running;
+
+namespace Flow;
 
 /// <summary>
 /// The exit code a run earned: 0 success, 1 a pipeline failed, 2 configuration error, 130/143

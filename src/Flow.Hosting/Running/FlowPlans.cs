@@ -1,3 +1,4 @@
+using Flow.Settings;
 using Flow.Hosting.Building;
 using Flow.Hosting.Options;
 using Flow.Pipelines;

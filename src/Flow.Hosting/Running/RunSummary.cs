@@ -16,12 +16,12 @@ internal static class RunSummary
             n.Name,
             n.Kind.ToString().ToLowerInvariant(),
             Count(n.Batches),
-            n.Kind == Pipelines.NodeKind.Step ? Count(n.Hits) : "-",
-            n.Kind == Pipelines.NodeKind.Step ? Count(n.Misses) : "-",
-            n.Kind == Pipelines.NodeKind.Source ? "-" : Count(n.RecordsIn),
-            n.Kind == Pipelines.NodeKind.Sink ? "-" : Count(n.RecordsOut),
+            n.Kind == NodeKind.Step ? Count(n.Hits) : "-",
+            n.Kind == NodeKind.Step ? Count(n.Misses) : "-",
+            n.Kind == NodeKind.Source ? "-" : Count(n.RecordsIn),
+            n.Kind == NodeKind.Sink ? "-" : Count(n.RecordsOut),
             Time(n.Elapsed),
-            n.Kind == Pipelines.NodeKind.Step ? Time(n.Saved) : "-",
+            n.Kind == NodeKind.Step ? Time(n.Saved) : "-",
         }).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
         var text = new StringBuilder();

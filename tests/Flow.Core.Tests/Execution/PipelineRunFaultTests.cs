@@ -78,10 +78,10 @@ public sealed class PipelineRunFaultTests : IDisposable
         Assert.False(_harness.Collected().Committed);
     }
 
-    [Flow.Steps.ReadsBatchPosition]
-    private sealed class StopThenTimeOutStep(CancellationTokenSource stop, long atBatch) : Flow.Steps.IStep
+    [ReadsBatchPosition]
+    private sealed class StopThenTimeOutStep(CancellationTokenSource stop, long atBatch) : IStep
     {
-        public ValueTask<IReadOnlyList<Record>> ProcessAsync(Flow.Batches.Batch batch, CancellationToken cancellationToken)
+        public ValueTask<IReadOnlyList<Record>> ProcessAsync(Batch batch, CancellationToken cancellationToken)
         {
             if (batch.Id.Index == atBatch)
             {

@@ -76,7 +76,7 @@ public class ParserTests
     [Fact]
     public void Compile_FieldsWithKeywordNames_AreReachableThroughThis()
     {
-        var record = new Flow.Batches.Record { ["in"] = 1L, ["not"] = 2L };
+        var record = new Record { ["in"] = 1L, ["not"] = 2L };
         Assert.Equal(3L, CompiledExpression.Compile("this['in'] + this.not").Evaluate(record));
     }
 
@@ -91,6 +91,6 @@ public class ParserTests
     public void Compile_LongChain_Evaluates()
     {
         var source = string.Join(" + ", Enumerable.Repeat("1", 5_000));
-        Assert.Equal(5_000L, CompiledExpression.Compile(source).Evaluate(new Flow.Batches.Record()));
+        Assert.Equal(5_000L, CompiledExpression.Compile(source).Evaluate(new Record()));
     }
 }

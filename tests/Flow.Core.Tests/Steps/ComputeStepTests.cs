@@ -60,7 +60,7 @@ public sealed class ComputeStepTests
     [Fact]
     public async Task Plan_FieldsComputedFromEachOther_IsAConfigurationErrorAtSet()
     {
-        var error = await Assert.ThrowsAsync<Flow.Pipelines.FlowConfigurationException>(() => _harness.RunAsync(PipelineHarness.OverFlights("""
+        var error = await Assert.ThrowsAsync<FlowConfigurationException>(() => _harness.RunAsync(PipelineHarness.OverFlights("""
             [ { "Name": "c", "Type": "Compute", "Params": { "Set": { "a": "b + 1", "b": "a + 1" } } } ]
             """)));
 

@@ -84,7 +84,7 @@ public sealed class LookupStepTests
     private static int CountFrom(params string[] origins) =>
         TestData.Flights().Count(f => origins.Contains(f.GetProperty("origin").GetString()));
 
-    private static string WithoutLookupFields(Flow.Batches.Record record)
+    private static string WithoutLookupFields(Record record)
     {
         foreach (var name in record.Names.Where(n => n.StartsWith("o_", StringComparison.Ordinal)).ToList())
         {
@@ -157,7 +157,7 @@ public sealed class LookupStepTests
         return file;
     }
 
-    private async Task<IReadOnlyList<Flow.Batches.Record>> LookupWithTwoAirportsAsync(TempDirectory temp, string required)
+    private async Task<IReadOnlyList<Record>> LookupWithTwoAirportsAsync(TempDirectory temp, string required)
     {
         var file = await WriteTwoAirportsAsync(temp);
         var result = await _harness.RunAsync(PipelineHarness.OverFlights($$"""

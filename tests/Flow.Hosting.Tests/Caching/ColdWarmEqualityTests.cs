@@ -1,3 +1,4 @@
+using Flow.Settings;
 using System.Collections;
 using System.Numerics;
 using System.Text.Json.Nodes;

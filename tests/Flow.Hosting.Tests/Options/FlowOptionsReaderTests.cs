@@ -1,3 +1,4 @@
+using Flow.Settings;
 using Flow.Hosting.Options;
 using Microsoft.Extensions.Configuration;
 
@@ -65,7 +66,7 @@ public sealed class FlowOptionsReaderTests
         Assert.Equal("Flow:Cache:Ttl: expected a value, found a section", Assert.Single(errors).ToString());
     }
 
-    private static (FlowOptions Options, IReadOnlyList<Flow.Pipelines.ConfigurationError> Errors) Read(Dictionary<string, string?> settings)
+    private static (FlowOptions Options, IReadOnlyList<ConfigurationError> Errors) Read(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var options = new FlowOptions();

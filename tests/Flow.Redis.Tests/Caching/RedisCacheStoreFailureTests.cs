@@ -121,7 +121,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
         await AddForeignKeysAsync();
         var key = new CacheKey("abc", "def");
 
-        var error = await Record.ExceptionAsync(() => store.GetAsync(key, default)).WaitAsync(Bound);
+        var error = await Xunit.Record.ExceptionAsync(() => store.GetAsync(key, default)).WaitAsync(Bound);
         await store.SetAsync(key, new byte[] { 7 }, Ttl, default).WaitAsync(Bound);
 
         var unusable = Assert.IsType<CacheEntryUnusableException>(error);
@@ -135,7 +135,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
         await using var store = await ConnectAsync();
         await Raw.HashSetAsync(_prefix + "m:pipeline.p", "field", "value").WaitAsync(Bound);
 
-        var error = await Record.ExceptionAsync(() => store.GetMetadataAsync("pipeline.p", default)).WaitAsync(Bound);
+        var error = await Xunit.Record.ExceptionAsync(() => store.GetMetadataAsync("pipeline.p", default)).WaitAsync(Bound);
 
         var unusable = Assert.IsType<CacheEntryUnusableException>(error);
         Assert.Equal($"the metadata document key {_prefix}m:pipeline.p holds a hash, not a string", unusable.Reason);
@@ -160,7 +160,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
             _logger,
             default).WaitAsync(Bound);
 
-        var error = await Record.ExceptionAsync(() => Call(store, call)).WaitAsync(Bound);
+        var error = await Xunit.Record.ExceptionAsync(() => Call(store, call)).WaitAsync(Bound);
 
         var failure = Assert.IsType<CacheStoreException>(error);
         Assert.Equal(CacheStoreFailure.Unreachable, failure.Failure);
@@ -202,7 +202,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
 
         foreach (var call in new[] { "get", "set", "stats", "metadata" })
         {
-            var error = await Record.ExceptionAsync(() => Call(store, call)).WaitAsync(Bound);
+            var error = await Xunit.Record.ExceptionAsync(() => Call(store, call)).WaitAsync(Bound);
 
             var failure = Assert.IsType<CacheStoreException>(error);
             Assert.Equal(CacheStoreFailure.CredentialsRejected, failure.Failure);
@@ -250,7 +250,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
             await control.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000").WaitAsync(Bound);
             var clock = Stopwatch.StartNew();
 
-            var error = await Record.ExceptionAsync(() => store.GetAsync(new CacheKey("sig", "in"), default)).WaitAsync(Bound);
+            var error = await Xunit.Record.ExceptionAsync(() => store.GetAsync(new CacheKey("sig", "in"), default)).WaitAsync(Bound);
 
             var failure = Assert.IsType<CacheStoreException>(error);
             Assert.Equal(CacheStoreFailure.TimedOut, failure.Failure);

@@ -223,7 +223,7 @@ public sealed partial class RedisCacheStoreTests
             logger,
             default).WaitAsync(Bound);
 
-        var error = await Record.ExceptionAsync(() => store.GetAsync(new CacheKey("sig", "in"), default)).WaitAsync(Bound);
+        var error = await Xunit.Record.ExceptionAsync(() => store.GetAsync(new CacheKey("sig", "in"), default)).WaitAsync(Bound);
         stopwatch.Stop();
 
         var failure = Assert.IsType<CacheStoreException>(error);
@@ -262,7 +262,7 @@ public sealed partial class RedisCacheStoreTests
             await server.DisposeAsync().WaitAsync(Bound);
         }
 
-        var down = await Record.ExceptionAsync(() => store.GetAsync(key, default)).WaitAsync(Bound);
+        var down = await Xunit.Record.ExceptionAsync(() => store.GetAsync(key, default)).WaitAsync(Bound);
         Assert.NotNull(down);
 
         server = await RedisServerFixture.StartPrivateServerAsync(port).WaitAsync(Bound);
@@ -295,7 +295,7 @@ public sealed partial class RedisCacheStoreTests
     [Fact]
     public async Task ConnectAsync_WithoutConfiguration_ThrowsArgumentException()
     {
-        var error = await Record.ExceptionAsync(
+        var error = await Xunit.Record.ExceptionAsync(
             () => RedisCacheStoreFactory.ConnectAsync(new RedisCacheStoreOptions(), null, default)).WaitAsync(Bound);
 
         Assert.IsType<ArgumentException>(error);

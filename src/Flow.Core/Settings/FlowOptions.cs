@@ -1,4 +1,4 @@
-namespace Flow.Hosting.Options;
+namespace Flow;
 
 /// <summary>Settings of the <c>Flow</c> configuration section other than the pipelines themselves.</summary>
 public sealed class FlowOptions

@@ -1,4 +1,4 @@
-namespace Flow.Hosting.Options;
+namespace Flow;
 
 /// <summary>What one invocation of the worker runs (<c>Flow:Run</c>; <c>--pipeline</c> and <c>--report</c> on the command line).</summary>
 public sealed class FlowRunOptions

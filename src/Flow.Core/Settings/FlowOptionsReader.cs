@@ -1,9 +1,8 @@
 using Flow.Parameters;
 using Flow.Pipelines;
-using Flow.Redis.Caching;
 using Microsoft.Extensions.Configuration;
 
-namespace Flow.Hosting.Options;
+namespace Flow.Settings;
 
 /// <summary>
 /// Reads the settings of the <c>Flow</c> section (all but the pipelines) with Flow's own grammars:
@@ -55,12 +54,6 @@ internal static class FlowOptionsReader
         ArgumentNullException.ThrowIfNull(options);
         var errors = new List<ConfigurationError>();
         ReadSection(configuration.GetSection(FlowOptions.SectionName), options, FlowKeys, errors);
-        if (string.Equals(options.Cache.Store, "Redis", StringComparison.OrdinalIgnoreCase) && !RedisCacheStoreFactory.IsValidConfiguration(options.Cache.Redis))
-        {
-            errors.Add(new ConfigurationError("Flow:Cache:Redis",
-                "is not a StackExchange.Redis connection string (host:port[,password=...][,ssl=true]); Flow:Cache:Store is Redis"));
-        }
-
         return errors;
     }
 

@@ -1,4 +1,4 @@
-namespace Flow.Hosting.Options;
+namespace Flow;
 
 /// <summary>The step cache (<c>Flow:Cache</c>).</summary>
 public sealed class FlowCacheOptions
