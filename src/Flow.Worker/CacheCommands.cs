@@ -1,6 +1,5 @@
 using System.Globalization;
 using Flow.Caching;
-using Flow.Hosting.Caching;
 using Flow.Hosting.Running;
 using Flow.Pipelines;
 using Flow.Hosting.Options;
@@ -25,7 +24,7 @@ internal static partial class CacheCommands
         ICacheStore? store = null;
         try
         {
-            store = await stores.GetAsync(cancellationToken).ConfigureAwait(false);
+            store = (await stores.GetAsync(cancellationToken).ConfigureAwait(false)).Store;
             return await RunAsync(services, stores, store, command, output, cancellationToken).ConfigureAwait(false);
         }
         catch (CacheStoreException ex)
@@ -46,8 +45,9 @@ internal static partial class CacheCommands
 
     private static async Task<int> RunAsync(IServiceProvider services, CacheStoreProvider stores, ICacheStore store, string command, TextWriter output, CancellationToken cancellationToken)
     {
-        var plans = services.GetRequiredService<FlowPlans>().Get().Plans;
-        var selected = !string.IsNullOrEmpty(services.GetRequiredService<IOptions<FlowOptions>>().Value.Run.Pipeline);
+        var pipeline = services.GetRequiredService<IOptions<FlowOptions>>().Value.Run.Pipeline;
+        var plans = (await services.GetRequiredService<FlowCatalog>().PlanAsync(pipeline, cancellationToken).ConfigureAwait(false)).Plans;
+        var selected = !string.IsNullOrEmpty(pipeline);
         switch (command)
         {
             case "stats":
@@ -76,7 +76,7 @@ internal static partial class CacheCommands
 
                 var plan1 = plans[0]; // --pipeline NAME selects exactly one plan
                 var (previous, _) = await ReadRunRecordAsync(store, plan1.Name, cancellationToken).ConfigureAwait(false);
-                var signatures = plan1.Nodes.Where(n => n.Kind == NodeKind.Step).Select(n => StepSignature.For(n).Hash)
+                var signatures = plan1.Nodes.Where(n => n.Kind == NodeKind.Step).Select(n => StepSignature.For(plan1.Validated[n.Name]).Hash)
                     .Concat(previous?.Steps.Values.Select(s => s.Hash) ?? Enumerable.Empty<string>())
                     .ToHashSet(StringComparer.Ordinal);
                 var cleared = await store.ClearAsync(signatures, cancellationToken).ConfigureAwait(false);

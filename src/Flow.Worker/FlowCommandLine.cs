@@ -1,6 +1,7 @@
 using Flow.Settings;
 using Flow.Hosting;
 using Flow.Hosting.Options;
+using Flow.Caching;
 using Flow.Hosting.Running;
 using Flow.Pipelines;
 using Microsoft.Extensions.Configuration;
@@ -52,7 +53,7 @@ internal static class FlowCommandLine
             switch (command.Verb)
             {
                 case "validate":
-                    var plans = host.Services.GetRequiredService<FlowPlans>().Get().Plans;
+                    var plans = (await host.Services.GetRequiredService<FlowCatalog>().PlanAsync(host.Services.GetRequiredService<IOptions<FlowOptions>>().Value.Run.Pipeline, CancellationToken.None).ConfigureAwait(false)).Plans;
                     await Console.Out.WriteLineAsync($"flow: configuration is valid ({string.Join(", ", plans.Select(p => $"{p.Name}: {p.Nodes.Count} nodes"))})").ConfigureAwait(false);
                     return FlowExitCode.Success;
                 case "cache":
@@ -84,6 +85,8 @@ internal static class FlowCommandLine
         // The drain of in-flight batches must finish inside the host's own shutdown window.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddFlow();
+        builder.Services.AddFlowWorker();
+        builder.Services.AddRedisCacheStore();
         return builder.Build();
     }
 
@@ -120,7 +123,8 @@ internal static class FlowCommandLine
         var configuration = host.Services.GetRequiredService<IConfiguration>();
         var options = new FlowOptions();
         var problems = new List<ConfigurationError>(FlowOptionsReader.Read(configuration, options));
-        problems.AddRange(host.Services.GetRequiredService<FlowPlans>().Get().Errors);
+        problems.AddRange(CacheStoreProvider.Validate(options.Cache, host.Services.GetServices<CacheStoreRegistration>()));
+        problems.AddRange((await host.Services.GetRequiredService<FlowCatalog>().PlanAsync(options.Run.Pipeline, CancellationToken.None).ConfigureAwait(false)).Errors);
         if (command.Verb == "run" && !string.IsNullOrEmpty(options.Run.Report) && RunSummary.ReportPathProblem(options.Run.Report) is { } reportProblem)
         {
             problems.Add(new ConfigurationError("Flow:Run:Report", reportProblem));

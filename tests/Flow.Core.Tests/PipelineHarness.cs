@@ -52,8 +52,8 @@ internal sealed class PipelineHarness
         return Assert.Single(PipelineConfigurationReader.Read(configuration));
     }
 
-    public PipelinePlan Plan(string pipelineJson, string name = "p") =>
-        new PipelinePlanner(Registry, EmptyServices.Instance, baseDirectory: TestData.RepoRoot).Plan(Read(pipelineJson, name));
+    public Task<PipelinePlan> PlanAsync(string pipelineJson, string name = "p") =>
+        new PipelinePlanner(Registry, EmptyServices.Instance, baseDirectory: TestData.RepoRoot).PlanAsync(Read(pipelineJson, name)).WaitAsync(RunTimeout);
 
     /// <summary>
     /// Tries to run the pipeline and returns the configuration errors that stopped it before
@@ -61,7 +61,7 @@ internal sealed class PipelineHarness
     /// </summary>
     public async Task<IReadOnlyList<ConfigurationError>> ConfigurationErrorsAsync(string pipelineJson, string name = "p")
     {
-        var exception = await Assert.ThrowsAsync<FlowConfigurationException>(() => RunAsync(Plan(pipelineJson, name)));
+        var exception = await Assert.ThrowsAsync<FlowConfigurationException>(() => PlanAsync(pipelineJson, name));
         return exception.Errors;
     }
 
@@ -75,8 +75,8 @@ internal sealed class PipelineHarness
         }
         """;
 
-    public Task<PipelineResult> RunAsync(string pipelineJson, CancellationToken stop = default) =>
-        RunAsync(Plan(pipelineJson), stop);
+    public async Task<PipelineResult> RunAsync(string pipelineJson, CancellationToken stop = default) =>
+        await RunAsync(await PlanAsync(pipelineJson), stop);
 
     public static Task<PipelineResult> RunAsync(PipelinePlan plan, CancellationToken stop = default) =>
         new PipelineRunner(NullLogger.Instance).RunAsync(plan, stop).WaitAsync(RunTimeout);

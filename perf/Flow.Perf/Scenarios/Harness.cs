@@ -1,13 +1,10 @@
 using System.Diagnostics;
 using Flow.Execution;
 using Flow.Hosting.Building;
-using Flow.Hosting.Caching;
-using Flow.Hosting.Options;
-using Flow.Hosting.Running;
+using Flow.Caching;
 using Flow.Pipelines;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Flow.Perf.Scenarios;
 
@@ -16,7 +13,6 @@ internal sealed class Harness
 {
     private readonly NodeTypeRegistry _registry;
     private readonly PipelinePlanner _planner;
-    private readonly PipelineRunner _runner;
 
     public Harness()
     {
@@ -24,42 +20,28 @@ internal sealed class Harness
         _registry.Register(NodeKind.Step, "Spin", c => new SpinStep(TimeSpan.FromMicroseconds(c.Parameters.GetInt32("Micros", 50, min: 0))));
         var services = new ServiceCollection().BuildServiceProvider();
         _planner = new PipelinePlanner(_registry, services, NullLoggerFactory.Instance);
-        _runner = new PipelineRunner(NullLogger.Instance, new RunnerOptions());
     }
 
     /// <summary>Plans a pipeline whose sink is a fresh <see cref="CountingSink"/>.</summary>
-    public (PipelinePlan Plan, CountingSink Sink) Plan(string name, int batchSize, Action<PipelineBuilder> nodes)
+    public async Task<(PipelinePlan Plan, CountingSink Sink)> PlanAsync(string name, int batchSize, Action<PipelineBuilder> nodes)
     {
         var sink = new CountingSink();
         var builder = new PipelineBuilder(name).BatchSize(batchSize);
         nodes(builder);
         builder.Sink("count", sink);
-        return (_planner.Plan(builder.Build()), sink);
+        return (await _planner.PlanAsync(builder.Build()).ConfigureAwait(false), sink);
     }
 
     /// <summary>
-    /// One run, timed end to end the way FlowWorker does it: decorator.CreateAsync(plan) (reads the last
-    /// signatures), runner.RunAsync(plan, ct, decoration.Decorate), then dispose (writes the signatures).
+    /// One run, timed end to end the way the worker does it: the runner opens the step cache for the
+    /// run (reads the last signatures), runs the graph, flushes the writes behind and records the run.
     /// </summary>
-    public async Task<RunOutcome> RunAsync(string name, int batchSize, Action<PipelineBuilder> nodes, IStepDecorator? decorator)
+    public async Task<RunOutcome> RunAsync(string name, int batchSize, Action<PipelineBuilder> nodes, StepCache? cache)
     {
-        var (plan, sink) = Plan(name, batchSize, nodes);
+        var (plan, sink) = await PlanAsync(name, batchSize, nodes).ConfigureAwait(false);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var started = Stopwatch.GetTimestamp();
-        var decoration = decorator is null ? null : await decorator.CreateAsync(plan, CancellationToken.None).ConfigureAwait(false);
-        PipelineResult result;
-        try
-        {
-            result = await _runner.RunAsync(plan, CancellationToken.None, decoration is null ? null : decoration.Decorate).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (decoration is not null)
-            {
-                await decoration.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-
+        var result = await new PipelineRunner(NullLogger.Instance, new RunnerOptions(), cache).RunAsync(plan, CancellationToken.None).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(started);
         var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         if (result.Status != RunStatus.Completed)
@@ -101,12 +83,12 @@ internal sealed class CacheUnderTest : IAsyncDisposable
         _provider = provider;
         _folder = folder;
         Label = label;
-        Decorator = new StepCache(provider, NullLogger<StepCache>.Instance);
+        Cache = new StepCache(provider, NullLogger.Instance);
     }
 
     public string Label { get; }
 
-    public IStepDecorator Decorator { get; }
+    public StepCache Cache { get; }
 
     public static Task<CacheUnderTest> FileAsync()
     {
@@ -119,20 +101,21 @@ internal sealed class CacheUnderTest : IAsyncDisposable
 
     private static async Task<CacheUnderTest> CreateAsync(FlowCacheOptions cache, string? folder, string label)
     {
-        var provider = new CacheStoreProvider(Options.Create(new FlowOptions { Cache = cache }), NullLoggerFactory.Instance);
+        var services = new ServiceCollection().AddFileCacheStore().AddRedisCacheStore().BuildServiceProvider();
+        var provider = new CacheStoreProvider(cache, services.GetServices<CacheStoreRegistration>(), services, NullLoggerFactory.Instance);
 
         // Connect (or create the File store) before anything is timed: the worker does this once per process.
         await provider.GetAsync(CancellationToken.None).ConfigureAwait(false);
         return new CacheUnderTest(provider, folder, label);
     }
 
-    public Task<ICacheStore> StoreAsync() => _provider.GetAsync(CancellationToken.None);
+    public async Task<ICacheStore> StoreAsync() => (await _provider.GetAsync(CancellationToken.None).ConfigureAwait(false)).Store;
 
     public async ValueTask DisposeAsync()
     {
         if (_folder is null)
         {
-            var store = await _provider.GetAsync(CancellationToken.None).ConfigureAwait(false);
+            var store = await StoreAsync().ConfigureAwait(false);
             await store.ClearAsync(null, CancellationToken.None).ConfigureAwait(false);
         }
 

@@ -215,8 +215,8 @@ internal static class ScenarioRunner
                      })
             {
                 await using var cache = await open().ConfigureAwait(false);
-                var c = await harness.RunAsync("spin", batchSize, Nodes, cache.Decorator).ConfigureAwait(false);
-                var w = await harness.RunAsync("spin", batchSize, Nodes, cache.Decorator).ConfigureAwait(false);
+                var c = await harness.RunAsync("spin", batchSize, Nodes, cache.Cache).ConfigureAwait(false);
+                var w = await harness.RunAsync("spin", batchSize, Nodes, cache.Cache).ConfigureAwait(false);
                 Expect(c, hits: 0, misses: batches, count, $"(b) {cache.Label} cold");
                 Expect(w, hits: batches, misses: 0, count, $"(c) {cache.Label} warm");
                 if (i > 0)
@@ -282,14 +282,14 @@ internal static class ScenarioRunner
             await using var cache = await open().ConfigureAwait(false);
             var cold = new Series("d", $"cold (populating), {cache.Label}", count);
             var warm = new Series("d", $"warm replay (all hits), {cache.Label}", count);
-            var c = await harness.RunAsync("replay", batchSize, Nodes, cache.Decorator).ConfigureAwait(false);
+            var c = await harness.RunAsync("replay", batchSize, Nodes, cache.Cache).ConfigureAwait(false);
             Expect(c, 0, batches, count, $"(d) {cache.Label} cold");
             cold.Add(c);
             var line = new StringBuilder().Append(CultureInfo.InvariantCulture, $"    {cache.Label}: cold {c.Seconds:F3} s, warm");
             Collect();
             for (var i = 0; i <= runs; i++)
             {
-                var w = await harness.RunAsync("replay", batchSize, Nodes, cache.Decorator).ConfigureAwait(false);
+                var w = await harness.RunAsync("replay", batchSize, Nodes, cache.Cache).ConfigureAwait(false);
                 Expect(w, batches, 0, count, $"(d) {cache.Label} warm");
                 if (i > 0)
                 {
@@ -304,7 +304,7 @@ internal static class ScenarioRunner
             line.Append("; Parallelism 2:");
             for (var i = 0; i < runs; i++)
             {
-                var w = await harness.RunAsync("replay", batchSize, Parallel2, cache.Decorator).ConfigureAwait(false);
+                var w = await harness.RunAsync("replay", batchSize, Parallel2, cache.Cache).ConfigureAwait(false);
                 Expect(w, batches, 0, count, $"(d) {cache.Label} warm, Parallelism 2");
                 parallel.Add(w);
                 line.Append(CultureInfo.InvariantCulture, $" {w.Seconds:F3}");

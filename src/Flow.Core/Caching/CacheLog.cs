@@ -42,4 +42,10 @@ internal static partial class CacheLog
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Debug, Message = "Details of the cache store failure")]
     public static partial void FailureDetail(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 213, Level = LogLevel.Warning, Message = "Cache store {Store} {Reason}; Flow runs without the cache and tries the store again every {ProbeSeconds} s")]
+    public static partial void StoreCutOff(ILogger logger, string store, string reason, long probeSeconds);
+
+    [LoggerMessage(EventId = 214, Level = LogLevel.Information, Message = "Cache store {Store} answers again (probe {Attempts}); caching resumes. {Skipped} call(s) ran without the cache meanwhile")]
+    public static partial void StoreBack(ILogger logger, string store, long attempts, long skipped);
 }

@@ -8,11 +8,12 @@ namespace Flow.Caching;
 /// metadata calls are tracked apart, because a store can half work: a folder that may be read but
 /// not written serves misses all run long while every write fails. So:
 /// <list type="bullet">
-/// <item>a failure is logged once, as a warning that names the kind of call that fails (or the
-/// whole store, when it cannot be reached at all), when the store was healthy until then;</item>
-/// <item>a recovery is logged only when every kind that failed has succeeded again (for a store
-/// that could not be reached, any answer proves it is back);</item>
-/// <item>every failure is counted and reported at the end of a run that completed.</item>
+/// <item>a failure of one kind of call is logged once, as a warning that names the kind that fails,
+/// when the store was healthy until then; a failure of the whole store (down, hung) is the
+/// <see cref="CacheStoreGuard"/>'s to warn about, once per outage, and cuts every call off;</item>
+/// <item>a recovery is logged only when every kind that failed has succeeded again;</item>
+/// <item>every failure, and every call skipped while the store was cut off, is counted and reported
+/// at the end of a run.</item>
 /// </list>
 /// With <see cref="CacheSettings.Required"/> a failure fails the run instead, with one message
 /// that names the store and the failure. An unusable entry (<see cref="CacheEntryUnusableException"/>)
@@ -20,6 +21,7 @@ namespace Flow.Caching;
 /// </summary>
 internal sealed class CacheStoreHealth
 {
+    private readonly CacheStoreGuard _guard;
     private readonly ICacheStore _store;
     private readonly ILogger _logger;
     private readonly bool _required;
@@ -28,19 +30,20 @@ internal sealed class CacheStoreHealth
     private long _readFailures;
     private long _writeFailures;
     private long _metadataFailures;
+    private long _skipped;
 
     // Guarded by _gate; _unhealthy mirrors "anything failing" for a lock-free success path.
-    private bool _storeDown;
     private CacheCallKind _failingKinds;
     private CacheCallKind _warnedKinds;
-    private bool _warnedStoreDown;
     private bool _episodeWarned;
     private int _unhealthy;
     private int _fatal;
+    private CacheStoreException? _fatalError;
 
-    public CacheStoreHealth(ICacheStore store, ILogger logger, bool required)
+    public CacheStoreHealth(CacheStoreGuard guard, ILogger logger, bool required)
     {
-        _store = store;
+        _guard = guard;
+        _store = guard.Store;
         _logger = logger;
         _required = required;
     }
@@ -51,6 +54,23 @@ internal sealed class CacheStoreHealth
     /// <summary>True once a failure has ended the run because the cache is required.</summary>
     public bool FailedFatally => Volatile.Read(ref _fatal) != 0;
 
+    /// <summary>Throws the failure that ended the run (a required store failed, in a write behind, say), if there was one.</summary>
+    public void ThrowIfFailedFatally()
+    {
+        if (Volatile.Read(ref _fatalError) is { } error)
+        {
+            throw error;
+        }
+    }
+
+    private CacheStoreException Fatal(CacheStoreException failure)
+    {
+        var required = failure.AsRequired();
+        Interlocked.CompareExchange(ref _fatalError, required, null);
+        Volatile.Write(ref _fatal, 1);
+        return required;
+    }
+
     /// <summary>
     /// Runs a store call of the given kind; on failure returns <paramref name="fallback"/> (or, when
     /// the cache is required, throws a <see cref="CacheStoreException"/> that says so).
@@ -60,16 +80,24 @@ internal sealed class CacheStoreHealth
         T result;
         try
         {
-            result = await call(_store, cancellationToken).ConfigureAwait(false);
+            result = await _guard.ExecuteAsync(call, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not CacheEntryUnusableException && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        catch (CacheStoreCutOffException cutOff)
         {
-            var failure = CacheStoreException.From(_store.Description, ex);
+            Interlocked.Increment(ref _skipped);
+            if (_required)
+            {
+                throw Fatal(new CacheStoreException(_store.Description, CacheStoreFailure.Unreachable, "is cut off after a failure", innerException: cutOff));
+            }
+
+            return fallback;
+        }
+        catch (CacheStoreException failure)
+        {
             RecordFailure(kind, failure);
             if (_required)
             {
-                Volatile.Write(ref _fatal, 1);
-                throw failure.AsRequired();
+                throw Fatal(failure);
             }
 
             return fallback;
@@ -99,7 +127,16 @@ internal sealed class CacheStoreHealth
     {
         try
         {
-            await call(_store, cancellationToken).ConfigureAwait(false);
+            await _guard.ExecuteAsync(async (store, ct) =>
+            {
+                await call(store, ct).ConfigureAwait(false);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CacheStoreCutOffException)
+        {
+            Interlocked.Increment(ref _skipped);
+            return;
         }
         catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
@@ -120,7 +157,7 @@ internal sealed class CacheStoreHealth
     /// </summary>
     public void ReportFailures(string pipeline, RunStatus? status)
     {
-        var failures = Failures;
+        var failures = Failures + Interlocked.Read(ref _skipped);
         if (failures == 0 || FailedFatally)
         {
             return;
@@ -159,23 +196,18 @@ internal sealed class CacheStoreHealth
             return; // the run ends with this failure's own message
         }
 
+        if (failure.IsWholeStore)
+        {
+            return; // the guard cut the store off and warned, once per outage
+        }
+
         bool warn;
         lock (_gate)
         {
-            var wasHealthy = !_storeDown && _failingKinds == CacheCallKind.None;
-            if (failure.IsWholeStore)
-            {
-                _storeDown = true;
-                warn = wasHealthy && !_warnedStoreDown;
-                _warnedStoreDown |= warn;
-            }
-            else
-            {
-                _failingKinds |= kind;
-                warn = wasHealthy && (_warnedKinds & kind) == 0;
-                _warnedKinds |= warn ? kind : CacheCallKind.None;
-            }
-
+            var wasHealthy = _failingKinds == CacheCallKind.None;
+            _failingKinds |= kind;
+            warn = wasHealthy && (_warnedKinds & kind) == 0;
+            _warnedKinds |= warn ? kind : CacheCallKind.None;
             if (wasHealthy)
             {
                 _episodeWarned = warn;
@@ -186,7 +218,7 @@ internal sealed class CacheStoreHealth
 
         if (warn)
         {
-            CacheLog.StoreFailed(_logger, failure.IsWholeStore ? "calls to" : CallsOf(kind), _store.Description, failure.IsWholeStore ? failure.Reason : failure.Cause);
+            CacheLog.StoreFailed(_logger, CallsOf(kind), _store.Description, failure.Cause);
         }
     }
 
@@ -195,14 +227,12 @@ internal sealed class CacheStoreHealth
         bool recovered;
         lock (_gate)
         {
-            if (!_storeDown && (_failingKinds & kind) == 0)
+            if ((_failingKinds & kind) == 0)
             {
                 return; // this kind never failed: it says nothing about those that do
             }
 
-            // Any answer from a store that could not be reached shows it is back; a kind that
-            // failed on its own recovers only by succeeding itself.
-            _storeDown = false;
+            // A kind that failed on its own recovers only by succeeding itself.
             _failingKinds &= ~kind;
             recovered = _failingKinds == CacheCallKind.None;
             if (recovered)
@@ -232,6 +262,7 @@ internal sealed class CacheStoreHealth
         Add(parts, Interlocked.Read(ref _readFailures), "reads");
         Add(parts, Interlocked.Read(ref _writeFailures), "writes");
         Add(parts, Interlocked.Read(ref _metadataFailures), "metadata");
+        Add(parts, Interlocked.Read(ref _skipped), "skipped while the store was cut off");
         return string.Join(", ", parts);
 
         static void Add(List<string> parts, long count, string what)

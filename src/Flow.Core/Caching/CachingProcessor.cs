@@ -21,10 +21,8 @@ internal sealed class CachingProcessor : ILookaheadProcessor
     private readonly bool _readsPosition;
     private readonly bool _lookups;
     private readonly TimeSpan? _maxAge;
-    private readonly NodeStats _stats;
-    private readonly TimeSpan _previousAverage;
 
-    public CachingProcessor(StepProcessor step, StepCacheScope scope, string stepName, StepSignature signature, bool lookups, TimeSpan? maxAge, NodeStats stats, TimeSpan previousAverage)
+    public CachingProcessor(StepProcessor step, StepCacheScope scope, string stepName, StepSignature signature, bool lookups, TimeSpan? maxAge)
     {
         _step = step;
         _scope = scope;
@@ -33,19 +31,18 @@ internal sealed class CachingProcessor : ILookaheadProcessor
         _readsPosition = signature.ReadsPosition;
         _lookups = lookups;
         _maxAge = maxAge;
-        _stats = stats;
-        _previousAverage = previousAverage;
     }
 
     /// <summary>Lookups run up to this many batches ahead of the step (they are I/O and decoding, not the step's work).</summary>
     public int Lookahead => _lookups ? 4 : 0;
 
-    public async ValueTask<Batch> ProcessAsync(Batch batch, CancellationToken cancellationToken) =>
+    public async ValueTask<StepOutput> ProcessAsync(Batch batch, CancellationToken cancellationToken) =>
         await FinishAsync(await PrepareAsync(batch, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
     /// <summary>Hashes the input and, with lookups on, fetches and decodes its cached output.</summary>
     public async ValueTask<PreparedBatch> PrepareAsync(Batch batch, CancellationToken cancellationToken)
     {
+        _scope.Health.ThrowIfFailedFatally();
         // The input is hashed before the step runs: a step may change the records it is given.
         if ((batch.Encoded ?? TrySerialize(batch, batch.Records)) is not { } input)
         {
@@ -57,8 +54,8 @@ internal sealed class CachingProcessor : ILookaheadProcessor
         return new PreparedBatch(batch, new Lookup(key, replayed));
     }
 
-    /// <summary>Replays a hit, or runs the step and writes its output back.</summary>
-    public async ValueTask<Batch> FinishAsync(PreparedBatch prepared, CancellationToken cancellationToken)
+    /// <summary>Replays a hit, or runs the step and hands its output to the write-behind.</summary>
+    public async ValueTask<StepOutput> FinishAsync(PreparedBatch prepared, CancellationToken cancellationToken)
     {
         var batch = prepared.Input;
         if (prepared.State is not Lookup lookup)
@@ -68,14 +65,13 @@ internal sealed class CachingProcessor : ILookaheadProcessor
 
         if (lookup.Replayed is { } replayed)
         {
-            _stats.AddHit();
-            _stats.AddSaved(_step.AverageComputeTime is { Ticks: > 0 } average ? average : _previousAverage);
             CacheLog.Hit(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, lookup.Key.ToString());
-            return replayed;
+            return new StepOutput(replayed, Replayed: true, ComputeTicks: 0);
         }
 
         var computed = await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
-        if (TrySerialize(batch, computed.Records) is not { } output)
+        var records = computed.Batch.Records;
+        if (TrySerialize(batch, records) is not { } output)
         {
             return computed;
         }
@@ -86,10 +82,14 @@ internal sealed class CachingProcessor : ILookaheadProcessor
             return computed;
         }
 
+        // The batch moves on while the store writes its entry (bounded: a full write-behind waits for room).
         var entry = _scope.Codec.Encode(output.Span, _scope.Time.GetUtcNow(), lookup.Key);
-        await _scope.Health.CallAsync(CacheCallKind.Writes, (store, ct) => store.SetAsync(lookup.Key, entry, _scope.Settings.TimeToLive, ct), cancellationToken).ConfigureAwait(false);
-        CacheLog.Miss(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, lookup.Key.ToString());
-        return computed.With(computed.Records, output);
+        var key = lookup.Key;
+        await _scope.Writes.EnqueueAsync(
+            () => _scope.Health.CallAsync(CacheCallKind.Writes, (store, ct) => store.SetAsync(key, entry, _scope.Settings.TimeToLive, ct), CancellationToken.None),
+            cancellationToken).ConfigureAwait(false);
+        CacheLog.Miss(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString());
+        return computed with { Batch = computed.Batch.With(records, output) };
     }
 
     private async Task<Batch?> TryReplayAsync(Batch batch, CacheKey key, CancellationToken cancellationToken)

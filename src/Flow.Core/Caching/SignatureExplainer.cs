@@ -23,7 +23,7 @@ internal static class SignatureExplainer
         var changed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in plan.Nodes.Where(n => n.Kind == NodeKind.Step))
         {
-            var signature = StepSignature.For(node);
+            var signature = StepSignature.For(plan.Validated[node.Name]);
             var upstream = Upstream(node).Where(changed.Contains).ToList();
             string verdict;
             if (!node.Definition.UseCache)

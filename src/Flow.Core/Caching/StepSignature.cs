@@ -47,8 +47,8 @@ internal sealed class StepSignature
     /// <summary>Lowercase hex hash of <see cref="Json"/>: the first half of every cache key of this step.</summary>
     public string Hash { get; }
 
-    public static StepSignature For(PlannedNode node) =>
-        new(node.CanonicalType, node.Behaviour, node.ReadsBatchPosition, node.Definition.Version, node.Parameters, BatchSerializer.FormatVersion);
+    public static StepSignature For(NodeInstance node) =>
+        new(node.Node.CanonicalType, node.Behaviour, node.ReadsBatchPosition, node.Node.Definition.Version, node.Parameters, BatchSerializer.FormatVersion);
 
     private string ToJson()
     {

@@ -10,20 +10,20 @@ namespace Flow.Execution;
 internal sealed class BlockFactory
 {
     private readonly CancellationToken _abort;
-    private readonly Action<string, Task> _watch;
+    private readonly Action<string, string, Task> _watch;
     private readonly List<IDataflowBlock> _blocks = new();
 
     /// <param name="abort">The run's abort token.</param>
-    /// <param name="watch">Called with each block's owner (e.g. <c>step 'late'</c>) and completion.</param>
-    public BlockFactory(CancellationToken abort, Action<string, Task> watch)
+    /// <param name="watch">Called with each block's node, its owner for messages (e.g. <c>step 'late'</c>) and its completion.</param>
+    public BlockFactory(CancellationToken abort, Action<string, string, Task> watch)
     {
         _abort = abort;
         _watch = watch;
     }
 
     /// <summary>An ordered transform running up to <paramref name="parallelism"/> items at once.</summary>
-    public TransformBlock<TInput, TOutput> Transform<TInput, TOutput>(string owner, Func<TInput, Task<TOutput>> transform, int parallelism, int capacity) =>
-        Track(owner, new TransformBlock<TInput, TOutput>(transform, new ExecutionDataflowBlockOptions
+    public TransformBlock<TInput, TOutput> Transform<TInput, TOutput>(string node, string owner, Func<TInput, Task<TOutput>> transform, int parallelism, int capacity) =>
+        Track(node, owner, new TransformBlock<TInput, TOutput>(transform, new ExecutionDataflowBlockOptions
         {
             MaxDegreeOfParallelism = parallelism,
             BoundedCapacity = capacity,
@@ -34,16 +34,16 @@ internal sealed class BlockFactory
         }));
 
     /// <summary>An action block taking one item at a time.</summary>
-    public ActionBlock<T> Action<T>(string owner, Func<T, Task> action, int capacity) =>
-        Track(owner, new ActionBlock<T>(action, new ExecutionDataflowBlockOptions
+    public ActionBlock<T> Action<T>(string node, string owner, Func<T, Task> action, int capacity) =>
+        Track(node, owner, new ActionBlock<T>(action, new ExecutionDataflowBlockOptions
         {
             BoundedCapacity = capacity,
             CancellationToken = _abort,
         }));
 
     /// <summary>A bounded buffer (the inputs of a fan-in).</summary>
-    public BufferBlock<T> Buffer<T>(string owner, int capacity) =>
-        Track(owner, new BufferBlock<T>(new DataflowBlockOptions { BoundedCapacity = capacity, CancellationToken = _abort }));
+    public BufferBlock<T> Buffer<T>(string node, string owner, int capacity) =>
+        Track(node, owner, new BufferBlock<T>(new DataflowBlockOptions { BoundedCapacity = capacity, CancellationToken = _abort }));
 
     /// <summary>Faults every block made so far, dropping what they hold: called once, when the run aborts.</summary>
     public void FaultAll()
@@ -54,11 +54,11 @@ internal sealed class BlockFactory
         }
     }
 
-    private T Track<T>(string owner, T block)
+    private T Track<T>(string node, string owner, T block)
         where T : IDataflowBlock
     {
         _blocks.Add(block);
-        _watch(owner, block.Completion);
+        _watch(node, owner, block.Completion);
         return block;
     }
 }

@@ -1,12 +1,11 @@
-using Flow.Batches;
-
 namespace Flow.Execution;
 
 /// <summary>
 /// What a step's block runs for each batch. The step itself is one processor; the caching
-/// decorator is another that wraps it, so the block never knows whether a batch was computed.
+/// decorator is another that wraps it; the block counts what comes back (hit or computed), so
+/// neither counts for itself.
 /// </summary>
 internal interface IBatchProcessor
 {
-    ValueTask<Batch> ProcessAsync(Batch batch, CancellationToken cancellationToken);
+    ValueTask<StepOutput> ProcessAsync(Batch batch, CancellationToken cancellationToken);
 }

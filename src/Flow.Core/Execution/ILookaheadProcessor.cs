@@ -15,7 +15,7 @@ internal interface ILookaheadProcessor : IBatchProcessor
 
     ValueTask<PreparedBatch> PrepareAsync(Batch batch, CancellationToken cancellationToken);
 
-    ValueTask<Batch> FinishAsync(PreparedBatch prepared, CancellationToken cancellationToken);
+    ValueTask<StepOutput> FinishAsync(PreparedBatch prepared, CancellationToken cancellationToken);
 }
 
 /// <summary>A batch with what <see cref="ILookaheadProcessor.PrepareAsync"/> found out about it.</summary>

@@ -12,7 +12,8 @@ internal sealed class NodeStats
     private long _hits;
     private long _misses;
     private long _elapsedTicks;
-    private long _savedTicks;
+    private long _computeTicks;
+    private long _previousAverageTicks;
 
     public NodeStats(string pipeline, string name, NodeKind kind, string type)
     {
@@ -45,8 +46,29 @@ internal sealed class NodeStats
     /// <summary>Time spent in the node (summed over batches, so it can exceed wall time with parallelism).</summary>
     public TimeSpan Elapsed => TimeSpan.FromTicks(Interlocked.Read(ref _elapsedTicks));
 
+    /// <summary>
+    /// Average time the step took to compute one batch in this run, or, in a run that computed
+    /// none, what the last run that did measured (<see cref="PreviousAverage"/>).
+    /// </summary>
+    public TimeSpan AverageCompute
+    {
+        get
+        {
+            var computed = Misses;
+            return computed == 0
+                ? TimeSpan.FromTicks(Interlocked.Read(ref _previousAverageTicks))
+                : TimeSpan.FromTicks(ToTimeSpanTicks(Interlocked.Read(ref _computeTicks)) / computed);
+        }
+    }
+
+    /// <summary>The average batch time of the step's last computing run (from the cache's record of it), for runs that are all hits.</summary>
+    public TimeSpan PreviousAverage
+    {
+        set => Interlocked.Exchange(ref _previousAverageTicks, value.Ticks);
+    }
+
     /// <summary>Estimated compute time the cache saved: hits times the average time of a computed batch.</summary>
-    public TimeSpan Saved => TimeSpan.FromTicks(Interlocked.Read(ref _savedTicks));
+    public TimeSpan Saved => AverageCompute * Hits;
 
     public void AddBatch(long recordsIn, long recordsOut, long elapsedStopwatchTicks)
     {
@@ -57,9 +79,11 @@ internal sealed class NodeStats
         FlowMetrics.Batch(Pipeline, Name, recordsIn, recordsOut);
     }
 
-    public void AddMiss()
+    /// <summary>Counts a batch the step computed, and how long that took (stopwatch ticks).</summary>
+    public void AddComputed(long computeStopwatchTicks)
     {
         Interlocked.Increment(ref _misses);
+        Interlocked.Add(ref _computeTicks, computeStopwatchTicks);
         FlowMetrics.Miss(Pipeline, Name);
     }
 
@@ -68,8 +92,6 @@ internal sealed class NodeStats
         Interlocked.Increment(ref _hits);
         FlowMetrics.Hit(Pipeline, Name);
     }
-
-    public void AddSaved(TimeSpan saved) => Interlocked.Add(ref _savedTicks, saved.Ticks);
 
     public void AddElapsed(long elapsedStopwatchTicks) => Interlocked.Add(ref _elapsedTicks, ToTimeSpanTicks(elapsedStopwatchTicks));
 

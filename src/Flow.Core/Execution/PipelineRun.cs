@@ -30,7 +30,8 @@ internal sealed class PipelineRun
     private readonly PipelinePlan _plan;
     private readonly ILogger _logger;
     private readonly RunnerOptions _options;
-    private readonly Func<PlannedNode, StepProcessor, NodeStats, IBatchProcessor>? _decorate;
+    private readonly RunNodes _nodes;
+    private readonly Caching.StepCacheRun? _cache;
     private readonly CancellationToken _stop;
     private readonly CancellationTokenSource _abort = new();
     private readonly BlockFactory _blocks;
@@ -38,19 +39,20 @@ internal sealed class PipelineRun
     private readonly Dictionary<(string Producer, string Consumer), ITargetBlock<Batch>> _ports = new();
     private readonly Dictionary<string, ITargetBlock<Batch>> _heads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ISourceBlock<Batch>> _outputs = new(StringComparer.Ordinal);
-    private readonly List<(string Owner, Task Task)> _watched = new();
+    private readonly List<(string Owner, string? Node, Task Task)> _watched = new();
     private Exception? _fault;
     private int _interrupted;
     private int _ended;
 
-    public PipelineRun(PipelinePlan plan, ILogger logger, RunnerOptions options, Func<PlannedNode, StepProcessor, NodeStats, IBatchProcessor>? decorate, CancellationToken stop)
+    public PipelineRun(PipelinePlan plan, RunNodes nodes, ILogger logger, RunnerOptions options, Caching.StepCacheRun? cache, CancellationToken stop)
     {
         _plan = plan;
+        _nodes = nodes;
         _logger = logger;
         _options = options;
-        _decorate = decorate;
+        _cache = cache;
         _stop = stop;
-        _blocks = new BlockFactory(_abort.Token, Watch);
+        _blocks = new BlockFactory(_abort.Token, (node, owner, completion) => Watch(owner, node, completion));
         foreach (var node in plan.Nodes)
         {
             _stats[node.Name] = new NodeStats(plan.Name, node.Name, node.Kind, node.Definition.Type);
@@ -66,7 +68,7 @@ internal sealed class PipelineRun
         RunnerLog.PipelineStarted(_logger, _plan.Name, nodes.Count(n => n.Kind == NodeKind.Source),
             nodes.Count(n => n.Kind == NodeKind.Step), nodes.Count(n => n.Kind == NodeKind.Sink), _plan.BatchSize);
 
-        var sinks = nodes.Where(n => n.Kind == NodeKind.Sink).Select(n => (n.Name, Sink: (ISink)n.Instance)).ToList();
+        var sinks = nodes.Where(n => n.Kind == NodeKind.Sink).Select(n => (n.Name, Sink: (ISink)_nodes[n.Name].Instance)).ToList();
         var publisher = new OutputPublisher(_plan.Name, _options.PublishJournalDirectory, _logger);
         using var stopRegistration = _stop.Register(OnStopRequested);
         using var progress = new CancellationTokenSource();
@@ -104,6 +106,13 @@ internal sealed class PipelineRun
                 : _abort.IsCancellationRequested || Volatile.Read(ref _interrupted) != 0 ? RunStatus.Interrupted
                 : RunStatus.Completed;
 
+            if (status == RunStatus.Completed && _cache is not null)
+            {
+                // Entries still being written: a required store that failed in one fails the run before anything is published.
+                await RunNodeAsync(null, _cache.FlushAsync).ConfigureAwait(false);
+                status = _fault is null ? RunStatus.Completed : RunStatus.Failed;
+            }
+
             if (status == RunStatus.Completed)
             {
                 await RunNodeAsync(null, () => publisher.PublishAsync(sinks, CancellationToken.None)).ConfigureAwait(false);
@@ -115,23 +124,13 @@ internal sealed class PipelineRun
         finally
         {
             Volatile.Write(ref _ended, 1);
-            foreach (var (name, sink) in sinks)
-            {
-                if (abandoned.Contains(SinkOwner(name)))
-                {
-                    continue; // still inside a write: closing its file under it would tear the write
-                }
 
-                try
-                {
-                    await sink.DisposeAsync().ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    RunnerLog.PipelineFailed(_logger, _plan.Name, $"sink '{name}' could not flush its output: {ex.Message}");
-                    RunnerLog.FailureDetail(_logger, ex, _plan.Name);
-                }
-            }
+            // A node still busy in abandoned work is not disposed: closing a sink's file under a write would tear it.
+            await _nodes.DisposeAsync(abandoned, (name, ex) =>
+            {
+                RunnerLog.PipelineFailed(_logger, _plan.Name, $"node '{name}' could not be disposed: {ex.Message}");
+                RunnerLog.FailureDetail(_logger, ex, _plan.Name);
+            }).ConfigureAwait(false);
 
             if (abandoned.Count == 0)
             {
@@ -142,7 +141,7 @@ internal sealed class PipelineRun
 
     /// <summary>
     /// Waits until every block, producer and merger has ended; once the run is aborted, at most
-    /// <see cref="RunnerOptions.AbortGrace"/> more. Returns the owners of what was abandoned.
+    /// <see cref="RunnerOptions.AbortGrace"/> more. Returns the nodes whose work was abandoned.
     /// </summary>
     private async Task<IReadOnlyCollection<string>> WaitForEndAsync()
     {
@@ -163,9 +162,9 @@ internal sealed class PipelineRun
             return [];
         }
 
-        var abandoned = _watched.Where(w => !w.Task.IsCompleted).Select(w => w.Owner).Distinct().ToList();
-        RunnerLog.Abandoned(_logger, _plan.Name, string.Join(", ", abandoned), (long)_options.AbortGrace.TotalMilliseconds);
-        return abandoned;
+        var abandoned = _watched.Where(w => !w.Task.IsCompleted).ToList();
+        RunnerLog.Abandoned(_logger, _plan.Name, string.Join(", ", abandoned.Select(w => w.Owner).Distinct()), (long)_options.AbortGrace.TotalMilliseconds);
+        return abandoned.Where(w => w.Node is not null).Select(w => w.Node!).Distinct().ToList();
     }
 
     private PipelineResult Finish(RunStatus status, long started)
@@ -204,11 +203,11 @@ internal sealed class PipelineRun
 
             var buffers = node.Inputs.Select(input =>
             {
-                var buffer = _blocks.Buffer<Batch>($"input '{input.Name}' of '{node.Name}'", 2);
+                var buffer = _blocks.Buffer<Batch>(node.Name, $"input '{input.Name}' of '{node.Name}'", 2);
                 _ports[(input.Name, node.Name)] = buffer;
                 return buffer;
             }).ToList();
-            Watch($"merge into '{node.Name}'", MergeAsync(buffers, _heads[node.Name]));
+            Watch($"merge into '{node.Name}'", null, MergeAsync(buffers, _heads[node.Name]));
         }
 
         // A step's output goes straight to its one consumer; several consumers need a copy each.
@@ -221,15 +220,15 @@ internal sealed class PipelineRun
                 continue;
             }
 
-            var emitter = _blocks.Action<Batch>(StepOwner(node.Name), batch => SendToConsumersAsync(node, batch), capacity: 1);
+            var emitter = _blocks.Action<Batch>(node.Name, StepOwner(node.Name), batch => SendToConsumersAsync(node, batch), capacity: 1);
             output.LinkTo(emitter, new DataflowLinkOptions { PropagateCompletion = true });
-            Watch(StepOwner(node.Name), CompleteConsumersWhenDone(node, emitter.Completion));
+            Watch(StepOwner(node.Name), node.Name, CompleteConsumersWhenDone(node, emitter.Completion));
         }
 
         // Producers start last, once every port exists.
         foreach (var node in _plan.Nodes.Where(n => n.Kind == NodeKind.Source))
         {
-            Watch($"source '{node.Name}'", Task.Run(() => ProduceAsync(node, (ISource)node.Instance)));
+            Watch($"source '{node.Name}'", node.Name, Task.Run(() => ProduceAsync(node, (ISource)_nodes[node.Name].Instance)));
         }
     }
 
@@ -238,36 +237,47 @@ internal sealed class PipelineRun
     {
         var stats = _stats[node.Name];
         var owner = StepOwner(node.Name);
-        var stepProcessor = new StepProcessor(_plan.Name, node.Name, (IStep)node.Instance, node.ReadsBatchPosition, stats);
-        var processor = _decorate?.Invoke(node, stepProcessor, stats) ?? stepProcessor;
+        var instance = _nodes[node.Name];
+        var stepProcessor = new StepProcessor(_plan.Name, node.Name, (IStep)instance.Instance, instance.ReadsBatchPosition);
+        var processor = _cache?.Decorate(instance, stepProcessor, stats) ?? (IBatchProcessor)stepProcessor;
         var parallelism = node.Definition.Parallelism;
 
         // At least twice the parallelism, or ordered output holds fast batches behind a slow one and stalls the workers.
         var capacity = Math.Max(2, 2 * parallelism);
         if (processor is not ILookaheadProcessor { Lookahead: > 0 } lookahead)
         {
-            var step = _blocks.Transform<Batch, Batch>(owner, batch => RunStepAsync(node, stats, batch, processor.ProcessAsync(batch, Abort)), parallelism, capacity);
+            var step = _blocks.Transform<Batch, Batch>(node.Name, owner, batch => RunStepAsync(node, stats, batch, processor.ProcessAsync(batch, Abort)), parallelism, capacity);
             _outputs[node.Name] = step;
             return step;
         }
 
         // Cache lookups (hash, fetch, decode) run ahead of the step, several at once and in order,
         // so a replay is not one store round trip at a time; the step block then only computes misses.
-        var prepare = _blocks.Transform<Batch, PreparedBatch>(owner, batch => NotDropped(node, batch, lookahead.PrepareAsync(batch, Abort)), lookahead.Lookahead, lookahead.Lookahead);
-        var finish = _blocks.Transform<PreparedBatch, Batch>(owner, prepared => RunStepAsync(node, stats, prepared.Input, lookahead.FinishAsync(prepared, Abort)), parallelism, capacity);
+        var prepare = _blocks.Transform<Batch, PreparedBatch>(node.Name, owner, batch => NotDropped(node, batch, lookahead.PrepareAsync(batch, Abort)), lookahead.Lookahead, lookahead.Lookahead);
+        var finish = _blocks.Transform<PreparedBatch, Batch>(node.Name, owner, prepared => RunStepAsync(node, stats, prepared.Input, lookahead.FinishAsync(prepared, Abort)), parallelism, capacity);
         prepare.LinkTo(finish, new DataflowLinkOptions { PropagateCompletion = true });
         _outputs[node.Name] = finish;
         return prepare;
     }
 
-    private async Task<Batch> RunStepAsync(PlannedNode node, NodeStats stats, Batch batch, ValueTask<Batch> work)
+    /// <summary>Runs one batch through the step's processor; the one place that counts hits and computed batches.</summary>
+    private async Task<Batch> RunStepAsync(PlannedNode node, NodeStats stats, Batch batch, ValueTask<StepOutput> work)
     {
         var started = Stopwatch.GetTimestamp();
         var recordsIn = batch.Count;
         var output = await NotDropped(node, batch, work).ConfigureAwait(false);
-        stats.AddBatch(recordsIn, output.Count, Stopwatch.GetTimestamp() - started);
-        RunnerLog.BatchDone(_logger, _plan.Name, node.Name, batch.Id.Index, batch.Id.Source, recordsIn, output.Count);
-        return output;
+        if (output.Replayed)
+        {
+            stats.AddHit();
+        }
+        else
+        {
+            stats.AddComputed(output.ComputeTicks);
+        }
+
+        stats.AddBatch(recordsIn, output.Batch.Count, Stopwatch.GetTimestamp() - started);
+        RunnerLog.BatchDone(_logger, _plan.Name, node.Name, batch.Id.Index, batch.Id.Source, recordsIn, output.Batch.Count);
+        return output.Batch;
     }
 
     /// <summary>
@@ -289,8 +299,9 @@ internal sealed class PipelineRun
     private ITargetBlock<Batch> CreateSinkBlock(PlannedNode node)
     {
         var stats = _stats[node.Name];
-        var sink = (ISink)node.Instance;
+        var sink = (ISink)_nodes[node.Name].Instance;
         return _blocks.Action<Batch>(
+            node.Name,
             SinkOwner(node.Name),
             async batch =>
             {
@@ -459,9 +470,9 @@ internal sealed class PipelineRun
         }
     }
 
-    private void Watch(string owner, Task task)
+    private void Watch(string owner, string? node, Task task)
     {
-        _watched.Add((owner, task));
+        _watched.Add((owner, node, task));
         task.ContinueWith(
             t => Fail(t.Exception!),
             CancellationToken.None,

@@ -4,36 +4,23 @@ using Flow.Steps;
 
 namespace Flow.Execution;
 
-/// <summary>Runs a step on a batch: counts a computed batch and turns a failure into a <see cref="StepFailedException"/>.</summary>
+/// <summary>Runs a step on a batch: turns a failure into a <see cref="StepFailedException"/> and times the computation.</summary>
 internal sealed class StepProcessor : IBatchProcessor
 {
     private readonly string _pipeline;
     private readonly string _node;
     private readonly IStep _step;
     private readonly bool _readsPosition;
-    private readonly NodeStats _stats;
-    private long _computeTicks;
 
-    public StepProcessor(string pipeline, string node, IStep step, bool readsPosition, NodeStats stats)
+    public StepProcessor(string pipeline, string node, IStep step, bool readsPosition)
     {
         _pipeline = pipeline;
         _node = node;
         _step = step;
         _readsPosition = readsPosition;
-        _stats = stats;
     }
 
-    /// <summary>Average time of one computed batch so far, for the cache's time-saved estimate.</summary>
-    public TimeSpan AverageComputeTime
-    {
-        get
-        {
-            var computed = _stats.Misses;
-            return computed == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Interlocked.Read(ref _computeTicks) / computed);
-        }
-    }
-
-    public async ValueTask<Batch> ProcessAsync(Batch batch, CancellationToken cancellationToken)
+    public async ValueTask<StepOutput> ProcessAsync(Batch batch, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         IReadOnlyList<Record> output;
@@ -56,9 +43,6 @@ internal sealed class StepProcessor : IBatchProcessor
             throw new StepFailedException(_pipeline, _node, batch, ex);
         }
 
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        Interlocked.Add(ref _computeTicks, elapsed.Ticks);
-        _stats.AddMiss();
-        return batch.With(output);
+        return new StepOutput(batch.With(output), Replayed: false, Stopwatch.GetTimestamp() - started);
     }
 }

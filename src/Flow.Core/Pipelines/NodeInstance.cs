@@ -36,6 +36,16 @@ internal sealed class NodeInstance
     /// <summary>False for an object a pipeline written in C# handed over: its owner disposes it, and every run uses it.</summary>
     public bool OwnedByFlow { get; }
 
+    /// <summary>
+    /// True the first time it is asked for an object Flow owns, and for a handed-over object the first
+    /// time ever: a C# pipeline's own object is initialized once, however many runs use it.
+    /// </summary>
+    public bool TryClaimInitialization() =>
+        OwnedByFlow || HandedOverInitialized.TryAdd(Instance, true);
+
+    // Handed-over objects initialized so far (weakly held: it is their owner who keeps them alive).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> HandedOverInitialized = new();
+
     public async ValueTask DisposeAsync()
     {
         if (!OwnedByFlow)

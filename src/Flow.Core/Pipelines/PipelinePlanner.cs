@@ -1,4 +1,3 @@
-using Flow.Parameters;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -27,8 +26,11 @@ internal sealed class PipelinePlanner
         _baseDirectory = baseDirectory ?? Directory.GetCurrentDirectory();
     }
 
-    /// <summary>Plans a pipeline or throws <see cref="FlowConfigurationException"/> with every problem found.</summary>
-    public PipelinePlan Plan(PipelineDefinition definition)
+    /// <summary>
+    /// Plans a pipeline, building and initializing every node once to check it (the first run takes
+    /// those instances), or throws <see cref="FlowConfigurationException"/> with every problem found.
+    /// </summary>
+    public async Task<PipelinePlan> PlanAsync(PipelineDefinition definition, CancellationToken cancellationToken = default)
     {
         var errors = new List<ConfigurationError>(definition.ReadErrors);
         var byName = new Dictionary<string, NodeDefinition>(StringComparer.Ordinal);
@@ -68,80 +70,62 @@ internal sealed class PipelinePlanner
         }
 
         // Nodes are built even when the graph has problems, so one run of `flow validate` reports everything.
-        var built = new Dictionary<string, PlannedNode>(StringComparer.Ordinal);
+        var builder = new NodeBuilder(definition.Name, _services, _loggerFactory, _baseDirectory);
+        var planned = new Dictionary<string, PlannedNode>(StringComparer.Ordinal);
+        var built = new Dictionary<string, NodeInstance>(StringComparer.Ordinal);
         foreach (var node in definition.AllNodes)
         {
-            if (built.ContainsKey(node.Name))
+            if (planned.ContainsKey(node.Name) || Resolve(node, errors) is not { } plannedNode)
             {
                 continue;
             }
 
-            var parameters = new NodeParameters(node.Params, node.ConfigPath + ":Params", _baseDirectory);
-            var (instance, canonicalType, behaviour) = Build(definition, node, parameters, errors);
-            if (instance is not null)
+            planned[node.Name] = plannedNode;
+            if (await builder.BuildAsync(plannedNode, errors, cancellationToken).ConfigureAwait(false) is { } instance)
             {
-                built[node.Name] = new PlannedNode(node, instance, canonicalType, parameters)
-                {
-                    Behaviour = behaviour ?? NodeTypeRegistry.DeclaredVersion(instance.GetType()),
-                    ReadsBatchPosition = Attribute.IsDefined(instance.GetType(), typeof(ReadsBatchPositionAttribute), inherit: true),
-                };
+                built[node.Name] = instance;
             }
         }
 
         CheckOutputFiles(built.Values, errors);
         if (errors.Count > 0 || order is null)
         {
+            await new RunNodes(built).DisposeAsync().ConfigureAwait(false);
             throw new FlowConfigurationException(errors);
         }
 
         foreach (var node in order)
         {
-            var planned = built[node.Name];
             foreach (var input in inputs[node.Name])
             {
-                planned.Inputs.Add(built[input]);
-                built[input].Consumers.Add(planned);
+                planned[node.Name].Inputs.Add(planned[input]);
+                planned[input].Consumers.Add(planned[node.Name]);
             }
         }
 
-        return new PipelinePlan(definition, order.Select(n => built[n.Name]).ToList());
+        return new PipelinePlan(definition, order.Select(n => planned[n.Name]).ToList(), builder, built);
     }
 
-    private (object? Instance, string CanonicalType, string? Behaviour) Build(PipelineDefinition pipeline, NodeDefinition node, NodeParameters parameters, List<ConfigurationError> errors)
+    /// <summary>Finds how to build a node; null (with the problem recorded) for an unknown type.</summary>
+    private PlannedNode? Resolve(NodeDefinition node, List<ConfigurationError> errors)
     {
         if (node.Instance is not null)
         {
-            return (node.Instance, NodeTypeRegistry.CanonicalName(node.Instance.GetType()), null);
+            return new PlannedNode(node, null, NodeTypeRegistry.CanonicalName(node.Instance.GetType()));
         }
 
         if (string.IsNullOrWhiteSpace(node.Type))
         {
-            return (null, node.Type, null); // already reported by the reader
+            return null; // already reported by the reader
         }
 
         if (!_registry.TryResolve(node.Kind, node.Type, out var registration, out var error))
         {
             errors.Add(new ConfigurationError(node.ConfigPath + ":Type", error!));
-            return (null, node.Type, null);
+            return null;
         }
 
-        object? instance = null;
-        try
-        {
-            instance = registration!.Factory(new NodeContext(pipeline.Name, node.Name, parameters, _services, _loggerFactory));
-        }
-        catch (FlowConfigurationException ex)
-        {
-            errors.AddRange(ex.Errors);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            errors.Add(new ConfigurationError(node.ConfigPath, $"cannot create {node.Kind.ToString().ToLowerInvariant()} '{node.Type}': {ex.GetBaseException().Message}"));
-        }
-
-        // Also when building failed: a required "Where" that is missing is best explained next to the "Wher" that was given.
-        errors.AddRange(parameters.UnknownParameters($"{node.Kind.ToString().ToLowerInvariant()} type '{node.Type}'", registration!.Parameters));
-        return (instance, registration!.Canonical, registration.Behaviour);
+        return new PlannedNode(node, registration, registration!.Canonical);
     }
 
     private static Dictionary<string, List<string>> ResolveInputs(PipelineDefinition definition, Dictionary<string, NodeDefinition> byName, List<ConfigurationError> errors)
@@ -304,22 +288,22 @@ internal sealed class PipelinePlanner
         OperatingSystem.IsLinux() ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
 
     /// <summary>Two sinks on one file, or a sink writing a file the pipeline reads, would destroy data.</summary>
-    private static void CheckOutputFiles(IEnumerable<PlannedNode> nodes, List<ConfigurationError> errors)
+    private static void CheckOutputFiles(IEnumerable<NodeInstance> nodes, List<ConfigurationError> errors)
     {
-        var planned = nodes.ToList();
-        var outputs = new Dictionary<string, PlannedNode>(PathComparer);
-        foreach (var node in planned.Where(n => n.Instance is Sinks.IFileOutput))
+        var built = nodes.ToList();
+        var outputs = new Dictionary<string, NodeInstance>(PathComparer);
+        foreach (var node in built.Where(n => n.Instance is Sinks.IFileOutput))
         {
             var target = ((Sinks.IFileOutput)node.Instance).TargetPath;
             if (!outputs.TryAdd(target, node))
             {
-                errors.Add(new ConfigurationError(node.Definition.ConfigPath + ":Params:Path",
-                    $"'{target}' is also the output of sink '{outputs[target].Name}' ({outputs[target].Definition.ConfigPath}); each sink needs a file of its own"));
+                errors.Add(new ConfigurationError(node.Node.Definition.ConfigPath + ":Params:Path",
+                    $"'{target}' is also the output of sink '{outputs[target].Name}' ({outputs[target].Node.Definition.ConfigPath}); each sink needs a file of its own"));
             }
 
-            foreach (var reader in planned.Where(n => n.Parameters.InputFiles.Contains(target, PathComparer)))
+            foreach (var reader in built.Where(n => n.Parameters.InputFiles.Contains(target, PathComparer)))
             {
-                errors.Add(new ConfigurationError(node.Definition.ConfigPath + ":Params:Path",
+                errors.Add(new ConfigurationError(node.Node.Definition.ConfigPath + ":Params:Path",
                     $"'{target}' is read by '{reader.Name}' of the same pipeline; writing it would replace the input while it is read"));
             }
         }

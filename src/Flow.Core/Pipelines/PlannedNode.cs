@@ -1,36 +1,30 @@
 namespace Flow.Pipelines;
 
-/// <summary>A validated node with its built instance and resolved edges.</summary>
+/// <summary>
+/// A validated node: its definition, how to build it, and its resolved edges. It holds no instance:
+/// each run builds its own (<see cref="PipelinePlan.TakeNodesAsync"/>), so a second run never
+/// reuses a sink the first one disposed.
+/// </summary>
 internal sealed class PlannedNode
 {
-    public PlannedNode(NodeDefinition definition, object instance, string canonicalType, NodeParameters parameters)
+    public PlannedNode(NodeDefinition definition, NodeTypeRegistry.Registration? registration, string canonicalType)
     {
         Definition = definition;
-        Instance = instance;
+        Registration = registration;
         CanonicalType = canonicalType;
-        Parameters = parameters;
     }
 
-    /// <summary>The parameters the node was built from, with the typed values it read (for its cache signature).</summary>
-    public NodeParameters Parameters { get; }
+    public NodeDefinition Definition { get; }
+
+    /// <summary>How to build the node; null for an object handed over by a pipeline written in C#.</summary>
+    public NodeTypeRegistry.Registration? Registration { get; }
 
     /// <summary>The type as it enters the cache signature: the alias of a built-in or <c>Namespace.Type, Assembly</c>.</summary>
     public string CanonicalType { get; }
 
-    public NodeDefinition Definition { get; }
-
-    /// <summary>The version of the node's behaviour: a built-in's, or what its class declares with <see cref="StepVersionAttribute"/>; null when none.</summary>
-    public string? Behaviour { get; init; }
-
-    /// <summary>Whether the step declared <see cref="ReadsBatchPositionAttribute"/>: it may read the batch's position, which then joins its cache key.</summary>
-    public bool ReadsBatchPosition { get; init; }
-
     public string Name => Definition.Name;
 
     public NodeKind Kind => Definition.Kind;
-
-    /// <summary>The <see cref="ISource"/>, <see cref="IStep"/> or <see cref="ISink"/>.</summary>
-    public object Instance { get; }
 
     public List<PlannedNode> Inputs { get; } = new();
 

@@ -6,7 +6,7 @@ public sealed class FlowCacheOptions
     /// <summary>Look results up in the cache. Default true; <c>--use-cache=false</c> turns lookups off for a run (results are still written: a refresh).</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary><c>File</c> (default, embedded), <c>Redis</c> or <c>Memory</c>.</summary>
+    /// <summary>The registered store to use: <c>File</c> (default, embedded), <c>Memory</c>, <c>Redis</c> (with <c>AddRedisCacheStore()</c>) or one the application registers.</summary>
     public string Store { get; set; } = "File";
 
     /// <summary>Folder of the File store, relative to the working folder. Default <c>.flow/cache</c>.</summary>
@@ -26,6 +26,16 @@ public sealed class FlowCacheOptions
 
     /// <summary>Fail the run when the cache store cannot be reached, instead of running without the cache. Default false.</summary>
     public bool Required { get; set; }
+
+    /// <summary>How long a store may take to connect (Redis) before the run goes on without it. Default 5 seconds.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long one store call may take before it counts as failed (Redis). The first that fails cuts
+    /// the store off until a probe in the background finds it answering again, so a hung store costs a
+    /// run one of these, not one per batch. Default 5 seconds.
+    /// </summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Optional key (any text, from an environment variable preferably) to sign entries with; entries not signed with it are misses.</summary>
     public string? SigningKey { get; set; }

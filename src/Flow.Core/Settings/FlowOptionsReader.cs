@@ -16,18 +16,18 @@ namespace Flow.Settings;
 /// </remarks>
 internal static class FlowOptionsReader
 {
-    private static readonly string[] Stores = ["File", "Redis", "Memory"];
-
     private static readonly Dictionary<string, Action<FlowCacheOptions, IConfigurationSection, List<ConfigurationError>>> CacheKeys = new(StringComparer.OrdinalIgnoreCase)
     {
         ["Enabled"] = (o, s, e) => o.Enabled = Boolean(s, e) ?? o.Enabled,
-        ["Store"] = (o, s, e) => o.Store = Choice(s, Stores, e) ?? o.Store,
+        ["Store"] = (o, s, e) => o.Store = Text(s, e)?.Trim() ?? o.Store, // checked against the registered stores
         ["Path"] = (o, s, e) => o.Path = Text(s, e) ?? o.Path,
         ["Redis"] = (o, s, e) => o.Redis = Text(s, e) ?? o.Redis,
         ["KeyPrefix"] = (o, s, e) => o.KeyPrefix = Text(s, e) ?? o.KeyPrefix,
         ["Ttl"] = (o, s, e) => o.Ttl = Positive(s, e) ?? o.Ttl,
         ["MaxSize"] = (o, s, e) => o.MaxSize = Size(s, e) is not null ? s.Value : o.MaxSize,
         ["Required"] = (o, s, e) => o.Required = Boolean(s, e) ?? o.Required,
+        ["ConnectTimeout"] = (o, s, e) => o.ConnectTimeout = Positive(s, e) ?? o.ConnectTimeout,
+        ["OperationTimeout"] = (o, s, e) => o.OperationTimeout = Positive(s, e) ?? o.OperationTimeout,
         ["SigningKey"] = (o, s, e) => o.SigningKey = Text(s, e) ?? o.SigningKey,
     };
 
@@ -137,24 +137,6 @@ internal static class FlowOptionsReader
         }
 
         errors.Add(new ConfigurationError(section.Path, $"'{text}' is not {ByteSize.Describe}"));
-        return null;
-    }
-
-    private static string? Choice(IConfigurationSection section, string[] choices, List<ConfigurationError> errors)
-    {
-        var text = Text(section, errors);
-        if (text is null)
-        {
-            return null;
-        }
-
-        var match = choices.FirstOrDefault(c => string.Equals(c, text.Trim(), StringComparison.OrdinalIgnoreCase));
-        if (match is not null)
-        {
-            return match;
-        }
-
-        errors.Add(new ConfigurationError(section.Path, $"'{text}' is not one of {string.Join(", ", choices)}{Suggestions.DidYouMean(text, choices)}"));
         return null;
     }
 }

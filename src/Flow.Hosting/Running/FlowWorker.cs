@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using Flow.Caching;
 using Flow.Execution;
-using Flow.Hosting.Caching;
 using Flow.Hosting.Options;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,32 +9,33 @@ using Microsoft.Extensions.Options;
 namespace Flow.Hosting.Running;
 
 /// <summary>
-/// Runs every selected pipeline once, side by side, then stops the host. A failure is caught here
-/// and turned into an exit code: a BackgroundService that throws would stop the host with exit 0.
+/// Runs every selected pipeline once, side by side, then stops the host (what <c>AddFlowWorker()</c>
+/// adds; <c>AddFlow()</c> alone never stops a host). A failure is caught here and turned into an
+/// exit code: a BackgroundService that throws would stop the host with exit 0.
 /// </summary>
 internal sealed partial class FlowWorker : BackgroundService
 {
-    private readonly FlowPlans _plans;
+    private readonly FlowCatalog _catalog;
+    private readonly FlowPipelineRunner _runner;
     private readonly FlowExitCode _exitCode;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly IOptions<FlowOptions> _options;
-    private readonly IEnumerable<IStepDecorator> _decorators;
     private readonly ILogger<FlowWorker> _logger;
     private readonly List<PosixSignalRegistration> _signals = new();
 
     public FlowWorker(
-        FlowPlans plans,
+        FlowCatalog catalog,
+        FlowPipelineRunner runner,
         FlowExitCode exitCode,
         IHostApplicationLifetime lifetime,
         IOptions<FlowOptions> options,
-        IEnumerable<IStepDecorator> decorators,
         ILogger<FlowWorker> logger)
     {
-        _plans = plans;
+        _catalog = catalog;
+        _runner = runner;
         _exitCode = exitCode;
         _lifetime = lifetime;
         _options = options;
-        _decorators = decorators;
         _logger = logger;
     }
 
@@ -81,12 +81,6 @@ internal sealed partial class FlowWorker : BackgroundService
             // Stopped while connecting to the cache store, before any batch ran.
             _exitCode.Set(_exitCode.InterruptedCode);
         }
-        catch (CacheStoreException ex)
-        {
-            // A required cache store that failed before any batch ran: its message says it all.
-            LogCacheStoreFailed(ex, ex.Message);
-            _exitCode.Set(FlowExitCode.Failed);
-        }
         catch (Exception ex)
         {
             LogUnexpected(ex, ex.Message);
@@ -100,7 +94,8 @@ internal sealed partial class FlowWorker : BackgroundService
 
     private async Task<int> RunAsync(CancellationToken stoppingToken)
     {
-        var planned = _plans.Get();
+        var options = _options.Value;
+        var planned = await _catalog.PlanAsync(options.Run.Pipeline, stoppingToken).ConfigureAwait(false);
         if (!planned.IsValid)
         {
             foreach (var error in planned.Errors)
@@ -111,33 +106,7 @@ internal sealed partial class FlowWorker : BackgroundService
             return FlowExitCode.ConfigurationError;
         }
 
-        var options = _options.Value;
-        var runner = new PipelineRunner(_logger, new RunnerOptions
-        {
-            DrainTimeout = options.DrainTimeout,
-            AbortGrace = options.AbortGrace,
-            ProgressInterval = options.ProgressInterval,
-            PublishJournalDirectory = Path.GetFullPath(Path.Combine(".flow", "publish")),
-        });
-        var decorator = _decorators.LastOrDefault();
-        var results = await Task.WhenAll(planned.Plans.Select(async plan =>
-        {
-            var decorate = decorator is null ? null : await decorator.CreateAsync(plan, stoppingToken).ConfigureAwait(false);
-            try
-            {
-                var result = await runner.RunAsync(plan, stoppingToken, decorate is null ? null : decorate.Decorate).ConfigureAwait(false);
-                decorate?.OnPipelineEnded(result);
-                return result;
-            }
-            finally
-            {
-                if (decorate is not null)
-                {
-                    await decorate.DisposeAsync().ConfigureAwait(false);
-                }
-            }
-        })).ConfigureAwait(false);
-
+        var results = await Task.WhenAll(planned.Plans.Select(plan => _runner.RunPlanAsync(plan, stoppingToken))).ConfigureAwait(false);
         foreach (var result in results)
         {
             LogSummary(RunSummary.FormatTable(result));
@@ -164,16 +133,4 @@ internal sealed partial class FlowWorker : BackgroundService
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "Flow stopped unexpectedly: {Reason}")]
     private partial void LogUnexpected(Exception exception, string reason);
-
-    private void LogCacheStoreFailed(CacheStoreException exception, string reason)
-    {
-        LogCacheStoreError(reason);
-        LogCacheStoreDetail(exception);
-    }
-
-    [LoggerMessage(EventId = 6, Level = LogLevel.Error, Message = "{Reason}")]
-    private partial void LogCacheStoreError(string reason);
-
-    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Details of the cache store failure")]
-    private partial void LogCacheStoreDetail(Exception exception);
 }

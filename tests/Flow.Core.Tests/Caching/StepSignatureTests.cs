@@ -15,11 +15,11 @@ public sealed class StepSignatureTests : IDisposable
     {
         var table = _temp.File("codes.csv");
         await File.WriteAllTextAsync(table, "code,name\nDTW,Detroit\n");
-        var before = Plan(table);
+        var before = await PlanAsync(table);
 
         await File.WriteAllTextAsync(table, "code,name\nDTW,Motor City\n");
-        var after = Plan(table);
-        var unchanged = Plan(table);
+        var after = await PlanAsync(table);
+        var unchanged = await PlanAsync(table);
 
         Assert.NotEqual(Signature(before).Hash, Signature(after).Hash);
         Assert.Equal(Signature(after).Hash, Signature(unchanged).Hash);
@@ -32,7 +32,7 @@ public sealed class StepSignatureTests : IDisposable
         Assert.Contains("join: signature changed: contents of Params:File changed", explained);
     }
 
-    private PipelinePlan Plan(string table) => _harness.Plan($$"""
+    private Task<PipelinePlan> PlanAsync(string table) => _harness.PlanAsync($$"""
         {
           "Sources": [ { "Name": "flights", "Type": "Json", "Params": { "Path": {{TestData.Quote(TestData.FlightsJson)}} } } ],
           "Steps": [ { "Name": "join", "Type": "Lookup", "Params": { "File": {{TestData.Quote(table)}}, "Key": "origin", "On": "code" } } ],
@@ -40,5 +40,5 @@ public sealed class StepSignatureTests : IDisposable
         }
         """);
 
-    private static StepSignature Signature(PipelinePlan plan) => StepSignature.For(plan.Nodes.Single(n => n.Name == "join"));
+    private static StepSignature Signature(PipelinePlan plan) => StepSignature.For(plan.Validated["join"]);
 }

@@ -38,7 +38,7 @@ public sealed class FlowMetricsTests
         listener.Start();
 
         var harness = new PipelineHarness();
-        var plan = harness.Plan("""
+        var plan = await harness.PlanAsync("""
             {
               "BatchSize": 100,
               "Sources": [ { "Name": "gen", "Type": "Generate", "Params": { "Count": 1000, "Seed": 5 } } ],

@@ -25,7 +25,7 @@ public sealed class LivenessTests
     [Fact]
     public async Task StepIgnoringItsToken_AfterAnotherStepFails_RunEndsWithinTheGrace_Failed()
     {
-        var plan = _harness.Plan("""
+        var plan = await _harness.PlanAsync("""
             {
               "BatchSize": 10,
               "Sources": [ { "Name": "s", "Type": "Generate", "Params": { "Count": 1000 } } ],
@@ -49,7 +49,7 @@ public sealed class LivenessTests
     [Fact]
     public async Task SourceBlockedOnItsInput_AfterAStepFails_RunEndsWithinTheGrace_AndSaysWhatItAbandoned()
     {
-        var plan = _harness.Plan("""
+        var plan = await _harness.PlanAsync("""
             {
               "BatchSize": 1,
               "Sources": [ { "Name": "stuck", "Type": "Stuck" } ],
@@ -70,7 +70,7 @@ public sealed class LivenessTests
     [Fact]
     public async Task StopWhileAStepIgnoresItsToken_RunEndsAfterDrainPlusGrace_Interrupted()
     {
-        var plan = _harness.Plan("""
+        var plan = await _harness.PlanAsync("""
             {
               "BatchSize": 10,
               "Sources": [ { "Name": "s", "Type": "Generate", "Params": { "Count": 1000 } } ],

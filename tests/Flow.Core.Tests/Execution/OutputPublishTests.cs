@@ -106,7 +106,7 @@ public sealed class OutputPublishTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(Journals, "pipeline.p.json"), JsonSerializer.Serialize(new[] { new { From = b + ".partial", To = b } }));
         var gate = new GateStep(atBatch: 0);
         _harness.Registry.Register(NodeKind.Step, "Gate", _ => gate);
-        var plan = _harness.Plan($$"""
+        var plan = await _harness.PlanAsync($$"""
             {
               "BatchSize": 10,
               "Sources": [ { "Name": "g", "Type": "Generate", "Params": { "Count": 20 } } ],
@@ -128,7 +128,7 @@ public sealed class OutputPublishTests : IDisposable
 
     private PipelineRunner Runner() => new(NullLogger.Instance, new RunnerOptions { PublishJournalDirectory = Journals });
 
-    private Task<PipelineResult> RunAsync(string pipeline) => Runner().RunAsync(_harness.Plan(pipeline), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+    private async Task<PipelineResult> RunAsync(string pipeline) => await Runner().RunAsync(await _harness.PlanAsync(pipeline), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
     private static string Pipeline(string sinks) => $$"""
         { "BatchSize": 10, "Sources": [ { "Name": "g", "Type": "Generate", "Params": { "Count": 20 } } ], "Sinks": [ {{sinks}} ] }

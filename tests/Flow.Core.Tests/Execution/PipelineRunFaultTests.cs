@@ -22,7 +22,7 @@ public sealed class PipelineRunFaultTests : IDisposable
         await File.WriteAllTextAsync(path, "{\"previous\":1}\n");
 
         // Ten million records: only the abort can end this run in time.
-        var plan = _harness.Plan($$"""
+        var plan = await _harness.PlanAsync($$"""
             {
               "BatchSize": 100,
               "Sources": [ { "Name": "s", "Type": "Generate", "Params": { "Count": 10000000, "Seed": 9 } } ],
@@ -60,7 +60,7 @@ public sealed class PipelineRunFaultTests : IDisposable
         // Dataflow drops an item whose delegate ends cancelled, so the batch would vanish silently.
         using var stop = new CancellationTokenSource();
         _harness.Registry.Register(NodeKind.Step, "StopThenTimeOut", _ => new StopThenTimeOutStep(stop, atBatch: 5));
-        var plan = _harness.Plan("""
+        var plan = await _harness.PlanAsync("""
             {
               "BatchSize": 100,
               "Sources": [ { "Name": "s", "Type": "Generate", "Params": { "Count": 1000, "Seed": 3 } } ],
@@ -96,7 +96,7 @@ public sealed class PipelineRunFaultTests : IDisposable
     [Fact]
     public async Task StopRequested_MidRun_EndsInterruptedWithWholeBatchesAndNothingCommitted()
     {
-        var plan = _harness.Plan("""
+        var plan = await _harness.PlanAsync("""
             {
               "BatchSize": 100,
               "Sources": [ { "Name": "s", "Type": "Generate", "Params": { "Count": 10000000 } } ],

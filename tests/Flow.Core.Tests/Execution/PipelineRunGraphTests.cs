@@ -68,7 +68,7 @@ public sealed class PipelineRunGraphTests
     [Fact]
     public async Task DefaultInputs_FirstStepReadsEverySourceAndSinksReadTheLastStep()
     {
-        var plan = _harness.Plan("""
+        var plan = await _harness.PlanAsync("""
             {
               "BatchSize": 10,
               "Sources": [

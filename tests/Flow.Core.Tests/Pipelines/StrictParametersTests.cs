@@ -61,11 +61,11 @@ public sealed class StrictParametersTests
     }
 
     [Fact]
-    public void CustomStep_ParameterDeclaredWithAccept_IsNotUnknown()
+    public async Task CustomStep_ParameterDeclaredWithAccept_IsNotUnknown()
     {
         _harness.Registry.Register(NodeKind.Step, "Weigh", c => new WeighStep(c.Parameters));
 
-        var plan = _harness.Plan(Pipeline("""[ { "Name": "w", "Type": "Weigh", "Params": { "Weight": 2, "Comment": "free text" } } ]"""));
+        var plan = await _harness.PlanAsync(Pipeline("""[ { "Name": "w", "Type": "Weigh", "Params": { "Weight": 2, "Comment": "free text" } } ]"""));
 
         Assert.Contains(plan.Nodes, n => n.Name == "w");
     }
@@ -103,9 +103,9 @@ public sealed class StrictParametersTests
     }
 
     [Fact]
-    public void WholeNumbersInScientificForm_AreWholeNumbers()
+    public async Task WholeNumbersInScientificForm_AreWholeNumbers()
     {
-        var plan = _harness.Plan($$"""
+        var plan = await _harness.PlanAsync($$"""
             { "BatchSize": "1e3", "Sources": [ { "Name": "g", "Type": "Generate", "Params": { "Count": "2e4" } } ], "Sinks": [ {{Sink}} ] }
             """);
 
@@ -139,12 +139,12 @@ public sealed class StrictParametersTests
     }
 
     [Fact]
-    public void EveryBuiltIn_DeclaresEveryParameterItReads()
+    public async Task EveryBuiltIn_DeclaresEveryParameterItReads()
     {
         // Built with every parameter given, so each reads all it can; what it asked for must be declared,
         // or a valid parameter would be reported as unknown.
         using var temp = new TempDirectory();
-        var plan = _harness.Plan($$"""
+        var plan = await _harness.PlanAsync($$"""
             {
               "Sources": [
                 { "Name": "j", "Type": "Json", "Params": { "Path": "samples/data/flights-20k.json" } },
@@ -175,7 +175,7 @@ public sealed class StrictParametersTests
         {
             Assert.True(registry.TryResolve(node.Kind, node.Definition.Type, out var registration, out _));
             Assert.NotNull(registration!.Parameters);
-            Assert.All(node.Parameters.AskedNames, name => Assert.Contains(name, registration.Parameters!, StringComparer.OrdinalIgnoreCase));
+            Assert.All(plan.Validated[node.Name].Parameters.AskedNames, name => Assert.Contains(name, registration.Parameters!, StringComparer.OrdinalIgnoreCase));
         }
     }
 

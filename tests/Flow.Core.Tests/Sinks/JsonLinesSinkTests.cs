@@ -58,7 +58,7 @@ public sealed class JsonLinesSinkTests : IDisposable
         var path = _temp.File("out.jsonl");
         var gate = new GateStep(atBatch: 2);
         _harness.Registry.Register(NodeKind.Step, "Gate", _ => gate);
-        var plan = _harness.Plan($$"""
+        var plan = await _harness.PlanAsync($$"""
             {
               "BatchSize": 100,
               "Sources": [ { "Name": "s", "Type": "Generate", "Params": { "Count": 1000 } } ],

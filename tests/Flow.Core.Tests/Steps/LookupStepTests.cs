@@ -114,13 +114,12 @@ public sealed class LookupStepTests
             await pipe.WriteAsync(content);
         });
 
-        var plan = await Task.Run(() => _harness.Plan(PipelineHarness.OverFlights($$"""
+        var plan = await Task.Run(() => _harness.PlanAsync(PipelineHarness.OverFlights($$"""
             [ { "Name": "airports", "Type": "Lookup", "Params": { "File": {{TestData.Quote(fifo)}}, "Key": "origin", "On": "iata", "Prefix": "o_" } } ]
             """))).WaitAsync(TimeSpan.FromSeconds(30));
         await writer.WaitAsync(TimeSpan.FromSeconds(10));
 
-        var lookup = plan.Nodes.Single(n => n.Name == "airports");
-        Assert.Equal(Flow.Caching.CacheHash.Of(content), lookup.Parameters.ContentHashes["File"]);
+        Assert.Equal(Flow.Caching.CacheHash.Of(content), plan.Validated["airports"].Parameters.ContentHashes["File"]);
         var result = await PipelineHarness.RunAsync(plan);
         Assert.Equal(RunStatus.Completed, result.Status);
         Assert.Equal("Detroit Metropolitan-Wayne County", _harness.Collected().Records[0]["o_name"]);

@@ -16,7 +16,7 @@ public sealed class SleepStepTests
     {
         // 20 batches of 5 records: PerRecord 1 ms costs 5 ms a batch (100 ms in all), PerBatch 1 ms costs 20 ms in all.
         var expectedMinimum = parameter == "PerRecord" ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromMilliseconds(20);
-        var plan = _harness.Plan($$"""
+        var plan = await _harness.PlanAsync($$"""
             {
               "BatchSize": 5,
               "Sources": [ { "Name": "s", "Type": "Generate", "Params": { "Count": 100, "Seed": 3 } } ],

@@ -134,6 +134,7 @@ public sealed class FluentPipelineTests : IDisposable
 
     private static async Task<int> RunHostAsync(HostApplicationBuilder builder)
     {
+        builder.Services.AddFlowWorker();
         using var host = builder.Build();
         var exitCode = host.Services.GetRequiredService<FlowExitCode>();
         await host.RunAsync().WaitAsync(Timeout);

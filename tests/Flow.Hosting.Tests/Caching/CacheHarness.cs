@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Flow.Caching;
 using Flow.Execution;
-using Flow.Hosting.Caching;
 using Flow.Hosting.Options;
 using Flow.Pipelines;
 using Microsoft.Extensions.Configuration;
@@ -108,49 +107,30 @@ internal sealed class CacheHarness
         return definition;
     }
 
-    public PipelinePlan Plan(PipelineDefinition definition) => Plan(definition, Probes);
+    public Task<PipelinePlan> PlanAsync(PipelineDefinition definition) => PlanAsync(definition, Probes);
 
-    private static PipelinePlan Plan(PipelineDefinition definition, StepProbes probes)
+    private static Task<PipelinePlan> PlanAsync(PipelineDefinition definition, StepProbes probes)
     {
         var registry = BuiltInNodes.CreateRegistry();
         registry.Register(NodeKind.Step, "Counting", c => new CountingStep(probes[c.NodeName], c.Parameters));
         registry.Register(NodeKind.Sink, "Collect", _ => new CollectingSink());
-        return new PipelinePlanner(registry, new ServiceCollection().BuildServiceProvider()).Plan(definition);
+        return new PipelinePlanner(registry, new ServiceCollection().BuildServiceProvider()).PlanAsync(definition).WaitAsync(RunDeadline);
     }
 
-    /// <summary>Runs with the step cache, configured by <c>Flow:Cache:*</c> settings (later ones win).</summary>
+    /// <summary>Runs with the step cache, configured by <c>Flow:Cache:*</c> settings (later ones win), as the worker does.</summary>
     public async Task<CacheRun> RunAsync(PipelineDefinition definition, IEnumerable<KeyValuePair<string, string?>> cacheSettings)
     {
-        var plan = Plan(definition);
-        await using var stores = new CacheStoreProvider(Microsoft.Extensions.Options.Options.Create(BindOptions(cacheSettings)), Logs);
-        var decorator = new StepCache(stores, Logs.CreateLogger<StepCache>());
-        var runner = new PipelineRunner(NullLogger.Instance);
-        Running.IStepDecoration decoration;
-        try
-        {
-            // As in FlowWorker: a decorator that cannot be created (a required store that is down) fails the run.
-            decoration = await decorator.CreateAsync(plan, CancellationToken.None).WaitAsync(RunDeadline);
-        }
-        catch (CacheStoreException ex)
-        {
-            return new CacheRun(RunStatus.Failed, null, [], ex);
-        }
-
-        // As in FlowWorker: the decoration hears how the run ended, then is disposed (which must not throw).
-        PipelineResult result;
-        await using (decoration)
-        {
-            result = await runner.RunAsync(plan, CancellationToken.None, decoration.Decorate).WaitAsync(RunDeadline);
-            decoration.OnPipelineEnded(result);
-        }
-
+        var plan = await PlanAsync(definition);
+        await using var stores = Stores(BindOptions(cacheSettings).Cache, Logs);
+        var cache = new StepCache(stores, Logs.CreateLogger<StepCache>());
+        var result = await new PipelineRunner(NullLogger.Instance, cache: cache).RunAsync(plan, CancellationToken.None).WaitAsync(RunDeadline);
         return new CacheRun(result.Status, result, SinkOf(plan).Lines, result.Error);
     }
 
-    /// <summary>Runs with no decorator at all: the reference output. Its steps count in probes of their own.</summary>
+    /// <summary>Runs with no cache at all: the reference output. Its steps count in probes of their own.</summary>
     public static async Task<CacheRun> RunWithoutCacheAsync(PipelineDefinition definition)
     {
-        var plan = Plan(definition, new StepProbes());
+        var plan = await PlanAsync(definition, new StepProbes());
         var result = await new PipelineRunner(NullLogger.Instance).RunAsync(plan, CancellationToken.None).WaitAsync(RunDeadline);
         Assert.Equal(RunStatus.Completed, result.Status);
         return new CacheRun(result.Status, result, SinkOf(plan).Lines, result.Error);
@@ -159,21 +139,29 @@ internal sealed class CacheHarness
     /// <summary>Opens the store the settings name (as <c>flow cache</c> does) and runs <paramref name="use"/> on it.</summary>
     public async Task<T> WithStoreAsync<T>(IEnumerable<KeyValuePair<string, string?>> cacheSettings, Func<ICacheStore, Task<T>> use)
     {
-        await using var stores = new CacheStoreProvider(Microsoft.Extensions.Options.Options.Create(BindOptions(cacheSettings)), Logs);
-        var store = await stores.GetAsync(CancellationToken.None).WaitAsync(RunDeadline);
-        return await use(store).WaitAsync(RunDeadline);
+        await using var stores = Stores(BindOptions(cacheSettings).Cache, Logs);
+        var guard = await stores.GetAsync(CancellationToken.None).WaitAsync(RunDeadline);
+        return await use(guard.Store).WaitAsync(RunDeadline);
+    }
+
+    /// <summary>The stores the worker registers (File, Memory, Redis), chosen by <paramref name="cache"/>.</summary>
+    public static CacheStoreProvider Stores(FlowCacheOptions cache, ILoggerFactory logs)
+    {
+        var services = new ServiceCollection().AddFileCacheStore().AddMemoryCacheStore().AddRedisCacheStore().AddSingleton(logs).BuildServiceProvider();
+        return new CacheStoreProvider(cache, services.GetServices<CacheStoreRegistration>(), services, logs);
     }
 
     public static FlowOptions BindOptions(IEnumerable<KeyValuePair<string, string?>> cacheSettings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(cacheSettings).Build();
         var options = new FlowOptions();
-        configuration.GetSection(FlowOptions.SectionName).Bind(options);
+        Assert.Empty(Flow.Settings.FlowOptionsReader.Read(configuration, options));
         return options;
     }
 
+    // The sink of the plan's first run: that run takes the instances the plan was validated with.
     private static CollectingSink SinkOf(PipelinePlan plan) =>
-        (CollectingSink)plan.Nodes.Single(n => n.Kind == NodeKind.Sink).Instance;
+        (CollectingSink)plan.Validated[plan.Nodes.Single(n => n.Kind == NodeKind.Sink).Name].Instance;
 
     private static string FindFlights()
     {

@@ -15,6 +15,8 @@ public sealed class CacheStoreHealthTests
     private const int Recovered = 204;
     private const int FailuresOfACompletedRun = 207;
     private const int FailuresOfAnUnfinishedRun = 208;
+    private const int CutOff = 213;
+    private const int Back = 214;
     private static readonly CacheKey Key = new("aa11", "bc22");
 
     private readonly RecordingLoggerFactory _logs = new();
@@ -57,21 +59,36 @@ public sealed class CacheStoreHealthTests
     }
 
     [Fact]
-    public async Task StoreUnreachable_WarnsOnceForEveryKind_AndAnyAnswerEndsTheOutage()
+    public async Task StoreUnreachable_IsCutOffAtTheFirstFailure_WarnedOnce_AndAProbeBringsItBack()
     {
         var health = Health();
         var down = new CacheStoreException("Redis 127.0.0.1:1", CacheStoreFailure.Unreachable, "cannot be reached", "socket failure", "is redis-server running?");
         _store.ReadFailure = _store.WriteFailure = _store.MetadataFailure = down;
         await Read(health);
+        var callsWhenCutOff = _store.Calls;
+
+        // Cut off: no call reaches the store, whatever its kind, and nothing more is warned.
         await Write(health);
         await health.CallAsync(CacheCallKind.Metadata, (s, ct) => s.GetMetadataAsync("pipeline.p", ct), null, default);
-
-        _store.ReadFailure = _store.WriteFailure = _store.MetadataFailure = null;
         await Read(health);
+        Assert.Equal(callsWhenCutOff, _store.Calls);
+        var warning = Assert.Single(_logs.Events, e => e.Level == LogLevel.Warning);
+        Assert.Equal(CutOff, warning.Id.Id);
+        Assert.StartsWith("Cache store Store X cannot be reached: socket failure; is redis-server running?; Flow runs without the cache", warning.Message, StringComparison.Ordinal);
 
-        var warning = Assert.Single(_logs.Events, e => e.Id.Id == Failed);
-        Assert.StartsWith("calls to Store X fail (cannot be reached: socket failure; is redis-server running?)", warning.Message, StringComparison.Ordinal);
-        Assert.Single(_logs.Events, e => e.Id.Id == Recovered);
+        // The store answers again: the probe in the background finds it, and calls go through.
+        _store.ReadFailure = _store.WriteFailure = _store.MetadataFailure = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (_guard!.IsOpen && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.False(_guard.IsOpen);
+        Assert.Single(_logs.Events, e => e.Id.Id == Back);
+        await Write(health);
+        Assert.NotNull(await Read(health));
+        Assert.Equal(1, health.Failures);
     }
 
     [Fact]
@@ -148,7 +165,13 @@ public sealed class CacheStoreHealthTests
     private static CacheStoreException Denied() =>
         new("File .flow/cache", CacheStoreFailure.AccessDenied, "cannot be written", "permission denied on '/cache/entries'");
 
-    private CacheStoreHealth Health(bool required = false) => new(_store, _logs.CreateLogger("test"), required);
+    private CacheStoreGuard? _guard;
+
+    private CacheStoreHealth Health(bool required = false)
+    {
+        _guard = new CacheStoreGuard(_store, _logs.CreateLogger("guard"));
+        return new(_guard, _logs.CreateLogger("test"), required);
+    }
 
     private static Task<byte[]?> Read(CacheStoreHealth health) =>
         health.CallAsync(CacheCallKind.Reads, (s, ct) => s.GetAsync(Key, ct), null, default);
@@ -160,6 +183,10 @@ public sealed class CacheStoreHealthTests
     private sealed class SwitchableStore : ICacheStore
     {
         private readonly MemoryCacheStore _inner = new();
+        private int _calls;
+
+        /// <summary>Calls that reached the store.</summary>
+        public int Calls => Volatile.Read(ref _calls);
 
         public Exception? ReadFailure { get; set; }
 
@@ -170,13 +197,13 @@ public sealed class CacheStoreHealthTests
         public string Description => "Store X";
 
         public Task<byte[]?> GetAsync(CacheKey key, CancellationToken cancellationToken) =>
-            ReadFailure is { } failure ? Task.FromException<byte[]?>(failure) : _inner.GetAsync(key, cancellationToken);
+            Interlocked.Increment(ref _calls) > 0 && ReadFailure is { } failure ? Task.FromException<byte[]?>(failure) : _inner.GetAsync(key, cancellationToken);
 
         public Task SetAsync(CacheKey key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken) =>
-            WriteFailure is { } failure ? Task.FromException(failure) : _inner.SetAsync(key, value, timeToLive, cancellationToken);
+            Interlocked.Increment(ref _calls) > 0 && WriteFailure is { } failure ? Task.FromException(failure) : _inner.SetAsync(key, value, timeToLive, cancellationToken);
 
         public Task<byte[]?> GetMetadataAsync(string name, CancellationToken cancellationToken) =>
-            MetadataFailure is { } failure ? Task.FromException<byte[]?>(failure) : _inner.GetMetadataAsync(name, cancellationToken);
+            Interlocked.Increment(ref _calls) > 0 && MetadataFailure is { } failure ? Task.FromException<byte[]?>(failure) : _inner.GetMetadataAsync(name, cancellationToken);
 
         public Task SetMetadataAsync(string name, ReadOnlyMemory<byte> value, CancellationToken cancellationToken) =>
             MetadataFailure is { } failure ? Task.FromException(failure) : _inner.SetMetadataAsync(name, value, cancellationToken);

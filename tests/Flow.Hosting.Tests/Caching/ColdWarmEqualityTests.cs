@@ -3,8 +3,8 @@ using System.Collections;
 using System.Numerics;
 using System.Text.Json.Nodes;
 using Flow.Batches;
+using Flow.Caching;
 using Flow.Execution;
-using Flow.Hosting.Caching;
 using Flow.Hosting.Options;
 using Flow.Pipelines;
 using Flow.Steps;
@@ -96,13 +96,13 @@ public sealed class ColdWarmEqualityTests : IDisposable
     }
 
     [Fact]
-    public void StepVersionAttribute_JoinsTheSignature_AndConfigurationVersionToo()
+    public async Task StepVersionAttribute_JoinsTheSignature_AndConfigurationVersionToo()
     {
         var registry = Registry();
-        var plan = new PipelinePlanner(registry, new ServiceCollection().BuildServiceProvider(), baseDirectory: _folder)
-            .Plan(CacheHarness.FromJson(Document(Pipeline("""[ { "Name": "v", "Type": "EveryKind", "Version": "7" } ]"""))));
+        var plan = await new PipelinePlanner(registry, new ServiceCollection().BuildServiceProvider(), baseDirectory: _folder)
+            .PlanAsync(CacheHarness.FromJson(Document(Pipeline("""[ { "Name": "v", "Type": "EveryKind", "Version": "7" } ]"""))));
 
-        var signature = Flow.Caching.StepSignature.For(plan.Nodes.Single(n => n.Name == "v"));
+        var signature = Flow.Caching.StepSignature.For(plan.Validated["v"]);
 
         Assert.Contains("\"behaviour\":\"3\"", signature.Json, StringComparison.Ordinal);
         Assert.Contains("\"version\":\"7\"", signature.Json, StringComparison.Ordinal);
@@ -140,8 +140,8 @@ public sealed class ColdWarmEqualityTests : IDisposable
     {
         var registry = Registry();
         change?.Invoke(registry);
-        var plan = new PipelinePlanner(registry, new ServiceCollection().BuildServiceProvider(), baseDirectory: _folder)
-            .Plan(CacheHarness.FromJson(Document(pipeline)));
+        var plan = await new PipelinePlanner(registry, new ServiceCollection().BuildServiceProvider(), baseDirectory: _folder)
+            .PlanAsync(CacheHarness.FromJson(Document(pipeline)));
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Flow:Cache:Store"] = "File",
@@ -149,11 +149,8 @@ public sealed class ColdWarmEqualityTests : IDisposable
         }).Build();
         var options = new FlowOptions();
         Assert.Empty(FlowOptionsReader.Read(configuration, options));
-        await using var stores = new CacheStoreProvider(Microsoft.Extensions.Options.Options.Create(options), NullLoggerFactory.Instance);
-        var decorator = new StepCache(stores, NullLogger<StepCache>.Instance);
-        await using var decoration = await decorator.CreateAsync(plan, CancellationToken.None).WaitAsync(Deadline);
-        var result = await new PipelineRunner(NullLogger.Instance).RunAsync(plan, CancellationToken.None, decoration.Decorate).WaitAsync(Deadline);
-        decoration.OnPipelineEnded(result);
+        await using var stores = CacheHarness.Stores(options.Cache, NullLoggerFactory.Instance);
+        var result = await new PipelineRunner(NullLogger.Instance, cache: new StepCache(stores, NullLogger.Instance)).RunAsync(plan, CancellationToken.None).WaitAsync(Deadline);
         if (expectCompleted)
         {
             Assert.True(result.Status == RunStatus.Completed, result.Error?.ToString());

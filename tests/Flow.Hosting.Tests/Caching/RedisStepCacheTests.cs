@@ -113,7 +113,7 @@ public sealed class RedisStepCacheTests : StepCacheContractTests
             Assert.Equal(RunStatus.Completed, run.Status);
             Assert.Equal((await RunWithoutCacheAsync(definition)).Output, run.Output);
             Assert.Equal(BatchCount, run.Node("tag").Misses);
-            Assert.Single(Harness.Logs.Events, e => e.Id.Id == 203);
+            Assert.Single(Harness.Logs.Events, e => e.Id.Id == 213);
         }
         finally
         {

@@ -21,5 +21,5 @@ public sealed class StepSignatureTests
     }
 
     private string SignatureOf(Pipelines.PipelineDefinition definition) =>
-        StepSignature.For(_harness.Plan(definition).Nodes.Single(n => n.Name == "rename")).Hash;
+        StepSignature.For(_harness.PlanAsync(definition).GetAwaiter().GetResult().Validated["rename"]).Hash;
 }

@@ -174,7 +174,7 @@ public sealed class CacheCommandTests
         Assert.True(flow.ExitCode == 1, $"exit {flow.ExitCode}: {flow.StandardError}");
         var errors = Lines(flow.StandardError, "[").Where(l => l.Contains(" ERR] ", StringComparison.Ordinal) || l.Contains(" FTL] ", StringComparison.Ordinal)).ToList();
         var error = Assert.Single(errors);
-        Assert.Contains($" ERR] the cache store Redis 127.0.0.1:{port} cannot be reached and Flow:Cache:Required is true: ", error, StringComparison.Ordinal);
+        Assert.Contains($" ERR] Pipeline p failed: the cache store Redis 127.0.0.1:{port} cannot be reached and Flow:Cache:Required is true: ", error, StringComparison.Ordinal);
         Assert.EndsWith("; is redis-server running?", error, StringComparison.Ordinal);
         AssertNoStackTraceNorSecret(flow.StandardError);
         Assert.False(File.Exists(workspace.File("out/flights.jsonl")));
