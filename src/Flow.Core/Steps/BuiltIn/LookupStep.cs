@@ -15,15 +15,19 @@ namespace Flow.Steps.BuiltIn;
 /// The first row wins when the file repeats a key. The file is read once: the bytes that are
 /// joined are the bytes whose hash joins the step's cache signature.
 /// </summary>
-internal sealed class LookupStep : RecordStep
+internal sealed class LookupStep : RecordStep, IAsyncInitializable
 {
     /// <summary>Its behaviour version: its own, and the readers' (their type inference decides the joined values).</summary>
     public static readonly string Behaviour = $"1+csv.{CsvRecordReader.BehaviourVersion}+json.{JsonRecordReader.BehaviourVersion}";
 
+    private readonly NodeParameters _parameters;
+    private readonly ILogger _logger;
+    private readonly string _file;
+    private readonly string _on;
     private readonly string _key;
     private readonly string _prefix;
     private readonly MissingPolicy _required;
-    private readonly Dictionary<string, (string Name, object? Value)[]> _rows;
+    private Dictionary<string, (string Name, object? Value)[]> _rows = new(StringComparer.Ordinal);
 
     public LookupStep(NodeParameters parameters, ILogger logger)
     {
@@ -51,19 +55,28 @@ internal sealed class LookupStep : RecordStep
             throw parameters.Error("Required", $"'{required}' is not Keep, Drop or Fail");
         }
 
+        _parameters = parameters;
+        _logger = logger;
+        _file = file;
+        _on = on;
+    }
+
+    /// <summary>Reads the table, once, when the pipeline is planned (or a later run builds the step again).</summary>
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken)
+    {
         byte[] content;
         try
         {
-            content = File.ReadAllBytes(file);
+            content = await File.ReadAllBytesAsync(_file, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw parameters.Error("File", $"cannot read '{file}': {ex.Message}");
+            throw _parameters.Error("File", $"cannot read '{_file}': {ex.Message}");
         }
 
         // The join is only as fresh as the file: an edited file must not replay old joins.
-        parameters.DependsOnContent("File", content);
-        _rows = Load(parameters, file, content, on, logger);
+        _parameters.DependsOnContent("File", content);
+        _rows = Load(_parameters, _file, content, _on, _logger);
     }
 
     private enum MissingPolicy
