@@ -113,8 +113,7 @@ public sealed class StrictConfigurationTests
         Assert.Matches(FromConfigFile, ErrorLine(flow, "Flow:Pipelnes"));
     }
 
-    [Fact(Skip = "BUG: a key from --config FILE is reported '(in NAME)' with the file name only, so a key of "
-        + "'--config conf/appsettings.json' reads as if it were in the working folder's appsettings.json")]
+    [Fact]
     public async Task Validate_KeyFromTheConfigFile_NamesThatFilesPath()
     {
         using var workspace = new FlowWorkspace();
