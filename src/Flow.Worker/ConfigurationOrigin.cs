@@ -32,11 +32,18 @@ internal static class ConfigurationOrigin
                 FlowEnvironmentVariables flow when flow.VariableOf(path) is { } name => $" (from environment variable {name})",
                 EnvironmentVariablesConfigurationProvider => $" (from environment variable {path.Replace(":", "__", StringComparison.Ordinal)})",
                 CommandLineConfigurationProvider => " (from the command line)",
-                FileConfigurationProvider file when file.Source.Path is { } name => $" (in {name})",
+                FileConfigurationProvider file when file.Source.Path is { } name => $" (in {FullPath(file.Source, name)})",
                 _ => string.Empty,
             };
         }
 
         return string.Empty;
     }
+
+    // The provider keeps the name relative to its file provider's root: an absolute --config and the
+    // appsettings.json of the working folder would both read "appsettings.json".
+    private static string FullPath(FileConfigurationSource source, string name) =>
+        source.FileProvider is Microsoft.Extensions.FileProviders.PhysicalFileProvider physical
+            ? Path.Combine(physical.Root, name)
+            : name;
 }

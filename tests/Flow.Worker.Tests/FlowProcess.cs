@@ -11,6 +11,10 @@ namespace Flow.Worker.Tests;
 /// </summary>
 internal sealed class FlowProcess : IAsyncDisposable
 {
+    public const int SigInt = 2;
+
+    public const int SigKill = 9;
+
     public const int SigTerm = 15;
 
     private readonly Process _process;
@@ -47,7 +51,14 @@ internal sealed class FlowProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>flow ARGS</c> in <paramref name="workingDirectory"/>, with no FLOW_/Flow__ variables inherited.</summary>
-    public static FlowProcess Start(string workingDirectory, params string[] args)
+    public static FlowProcess Start(string workingDirectory, params string[] args) =>
+        Start(workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>
+    /// Starts <c>flow ARGS</c> in <paramref name="workingDirectory"/> with no FLOW_/Flow__ variables
+    /// inherited, and with <paramref name="environment"/> set (e.g. <c>FLOW_Cache__Store</c>).
+    /// </summary>
+    public static FlowProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var flowDll = Path.Combine(AppContext.BaseDirectory, "flow.dll");
         var start = new ProcessStartInfo(DotnetHost())
@@ -68,6 +79,11 @@ internal sealed class FlowProcess : IAsyncDisposable
             start.Environment.Remove(name);
         }
 
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = start };
         var flow = new FlowProcess(process);
         process.OutputDataReceived += (_, e) => Append(flow._stdout, e.Data);
@@ -79,9 +95,13 @@ internal sealed class FlowProcess : IAsyncDisposable
     }
 
     /// <summary>Runs <c>flow ARGS</c> to its end (killed after <paramref name="timeout"/>) and returns it, exited.</summary>
-    public static async Task<FlowProcess> RunAsync(string workingDirectory, TimeSpan timeout, params string[] args)
+    public static Task<FlowProcess> RunAsync(string workingDirectory, TimeSpan timeout, params string[] args) =>
+        RunAsync(workingDirectory, timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs <c>flow ARGS</c> with <paramref name="environment"/> set, to its end (killed after <paramref name="timeout"/>).</summary>
+    public static async Task<FlowProcess> RunAsync(string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var flow = Start(workingDirectory, args);
+        var flow = Start(workingDirectory, environment, args);
         try
         {
             await flow.WaitForExitAsync(timeout);
@@ -111,6 +131,8 @@ internal sealed class FlowProcess : IAsyncDisposable
     }
 
     public int ExitCode => _process.ExitCode;
+
+    public bool HasExited => _process.HasExited;
 
     /// <summary>Polls <paramref name="condition"/> until it holds; throws (with the process's stderr) after <paramref name="timeout"/>.</summary>
     public async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)

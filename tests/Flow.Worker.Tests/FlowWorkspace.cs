@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Flow.Worker.Tests;
 
 /// <summary>A fresh working folder for one <c>flow</c> run, with helpers to write its configuration.</summary>
@@ -16,6 +18,36 @@ internal sealed class FlowWorkspace : IDisposable
         System.IO.File.WriteAllText(path, $$"""{ "Flow": { "Pipelines": { "{{name}}": {{pipelineJson}} } } }""");
         return path;
     }
+
+    /// <summary>Writes <paramref name="json"/> as it is (a whole configuration, <c>Flow</c> section and all) to <paramref name="name"/> and returns its path.</summary>
+    public string WriteConfig(string json, string name = "config.json") => WriteFile(name, json);
+
+    /// <summary>Writes a file of the workspace (its folders made as needed) and returns its path.</summary>
+    public string WriteFile(string name, string contents) => WriteFile(name, System.Text.Encoding.UTF8.GetBytes(contents));
+
+    /// <summary>Writes a file of the workspace (its folders made as needed) and returns its path.</summary>
+    public string WriteFile(string name, byte[] contents)
+    {
+        var path = File(name);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        System.IO.File.WriteAllBytes(path, contents);
+        return path;
+    }
+
+    /// <summary>Makes a named pipe (mkfifo(3), mode 0600) in the workspace and returns its path.</summary>
+    public string MakeFifo(string name)
+    {
+        var path = File(name);
+        if (MakeFifo(path, Convert.ToUInt32("600", 8)) != 0)
+        {
+            throw new InvalidOperationException($"mkfifo({path}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        return path;
+    }
+
+    /// <summary>The publish journal a run of <paramref name="pipeline"/> keeps while it renames its outputs into place.</summary>
+    public string PublishJournal(string pipeline = "p") => File(System.IO.Path.Combine(".flow", "publish", $"pipeline.{pipeline}.json"));
 
     /// <summary>Lines in a file another process may be writing; 0 when it does not exist (yet).</summary>
     public static long LineCount(string path)
@@ -40,4 +72,7 @@ internal sealed class FlowWorkspace : IDisposable
     }
 
     public void Dispose() => _directory.Dispose();
+
+    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    private static extern int MakeFifo(string path, uint mode);
 }

@@ -8,8 +8,13 @@ public sealed class StepFailedException : Exception
 {
     private const int MaxRecordLength = 500;
 
-    internal StepFailedException(string pipeline, string node, Batch batch, Exception inner)
-        : base(Describe(pipeline, node, batch, inner), inner)
+    /// <param name="pipeline">The pipeline.</param>
+    /// <param name="node">The node that failed.</param>
+    /// <param name="batch">The batch it failed on.</param>
+    /// <param name="inner">What went wrong.</param>
+    /// <param name="firstRecord">The batch's first record as it was before the node changed it, when known.</param>
+    internal StepFailedException(string pipeline, string node, Batch batch, Exception inner, string? firstRecord = null)
+        : base(Describe(pipeline, node, batch, inner, firstRecord), inner)
     {
         Pipeline = pipeline;
         Node = node;
@@ -25,9 +30,9 @@ public sealed class StepFailedException : Exception
     /// <summary>The batch it failed on.</summary>
     public BatchId BatchId { get; }
 
-    private static string Describe(string pipeline, string node, Batch batch, Exception inner)
+    private static string Describe(string pipeline, string node, Batch batch, Exception inner, string? firstRecord)
     {
-        var first = batch.Count > 0 ? batch.Records[0].ToString() : "(empty batch)";
+        var first = firstRecord ?? (batch.Count > 0 ? batch.Records[0].ToString() : "(empty batch)");
         if (first.Length > MaxRecordLength)
         {
             first = first[..MaxRecordLength] + "...";

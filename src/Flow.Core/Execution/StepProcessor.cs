@@ -23,6 +23,9 @@ internal sealed class StepProcessor : IBatchProcessor
     public async ValueTask<StepOutput> ProcessAsync(Batch batch, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+
+        // The record as it came in: a step may change records in place before it fails on a later one.
+        var first = batch.Count > 0 ? batch.Records[0].ToString() : null;
         IReadOnlyList<Record> output;
         try
         {
@@ -40,7 +43,7 @@ internal sealed class StepProcessor : IBatchProcessor
         {
             // Includes an OperationCanceledException that is not ours (an HttpClient timeout, say):
             // Dataflow would drop the item silently, so it becomes a failure like any other.
-            throw new StepFailedException(_pipeline, _node, batch, ex);
+            throw new StepFailedException(_pipeline, _node, batch, ex, first);
         }
 
         return new StepOutput(batch.With(output), Replayed: false, Stopwatch.GetTimestamp() - started);

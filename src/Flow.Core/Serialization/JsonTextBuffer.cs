@@ -78,9 +78,11 @@ internal sealed class JsonTextBuffer : IDisposable
     }
 
     /// <summary>
-    /// Discards the consumed bytes and reads until the window is full or the stream ends; a window
-    /// that is full of unconsumed bytes first doubles. Filling it whole before parsing again keeps the
-    /// re-reading of an object that did not fit to a geometric series, whatever sizes the stream returns.
+    /// Discards the consumed bytes and reads more; a window that is full of unconsumed bytes first
+    /// doubles. From a file it reads until the window is full or the file ends: filling it whole
+    /// before parsing again keeps the re-reading of an object that did not fit to a geometric series.
+    /// From a pipe (a FIFO, standard input) it reads once: a pipe holds back what its writer has not
+    /// sent yet, and the records that did arrive must reach the run now, not when 64 KB have.
     /// </summary>
     public async ValueTask FillAsync(CancellationToken cancellationToken)
     {
@@ -90,7 +92,7 @@ internal sealed class JsonTextBuffer : IDisposable
         }
 
         Compact();
-        while (End < _capacity)
+        do
         {
             var read = await _stream.ReadAsync(_array.AsMemory(End, _capacity - End), cancellationToken).ConfigureAwait(false);
             if (read == 0)
@@ -101,6 +103,7 @@ internal sealed class JsonTextBuffer : IDisposable
 
             End += read;
         }
+        while (End < _capacity && _stream.CanSeek);
 
         SkipBom();
     }
@@ -114,7 +117,7 @@ internal sealed class JsonTextBuffer : IDisposable
         }
 
         Compact();
-        while (End < _capacity)
+        do
         {
             var read = _stream.Read(_array, End, _capacity - End);
             if (read == 0)
@@ -125,6 +128,7 @@ internal sealed class JsonTextBuffer : IDisposable
 
             End += read;
         }
+        while (End < _capacity && _stream.CanSeek);
 
         SkipBom();
     }

@@ -94,7 +94,7 @@ public sealed class JsonRecordReaderTests
         Assert.Equal(
             new[]
             {
-                "data.jsonl:2:16: field 'n[1]' holds the number 12345678901234567890, which fits neither a 64-bit integer nor a double; it is kept as text, exactly, and so is every further such number in this file",
+                "data.jsonl:2:16: field 'n[1]' holds the number 12345678901234567890, which neither a 64-bit integer nor a double can hold exactly; it is kept as text, exactly, and so is every further such number in this file",
                 "data.jsonl: 3 numbers that fit neither a 64-bit integer nor a double were kept as text",
             },
             logger.Warnings);
@@ -107,7 +107,7 @@ public sealed class JsonRecordReaderTests
         await ReadArrayAsync("[{\"a\":{\"b\":1e999}}]", logger: logger);
 
         Assert.Equal(
-            "data.json:1:12: field 'a.b' holds the number 1e999, which fits neither a 64-bit integer nor a double; it is kept as text, exactly, and so is every further such number in this file",
+            "data.json:1:12: field 'a.b' holds the number 1e999, which neither a 64-bit integer nor a double can hold exactly; it is kept as text, exactly, and so is every further such number in this file",
             Assert.Single(logger.Warnings));
     }
 

@@ -148,9 +148,9 @@ public sealed class JsonLinesSourceTests
         Assert.Equal(
             new[]
             {
-                $"{temp.File("a.jsonl")}:1:6: field 'n' holds the number 1e400, which fits neither a 64-bit integer nor a double; it is kept as text, exactly, and so is every further such number in this file",
+                $"{temp.File("a.jsonl")}:1:6: field 'n' holds the number 1e400, which neither a 64-bit integer nor a double can hold exactly; it is kept as text, exactly, and so is every further such number in this file",
                 $"{temp.File("a.jsonl")}: 3 numbers that fit neither a 64-bit integer nor a double were kept as text",
-                $"{temp.File("b.jsonl")}:2:6: field 'n' holds the number 99999999999999999999, which fits neither a 64-bit integer nor a double; it is kept as text, exactly, and so is every further such number in this file",
+                $"{temp.File("b.jsonl")}:2:6: field 'n' holds the number 99999999999999999999, which neither a 64-bit integer nor a double can hold exactly; it is kept as text, exactly, and so is every further such number in this file",
             },
             logger.Warnings);
     }

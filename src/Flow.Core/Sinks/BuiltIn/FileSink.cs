@@ -68,6 +68,12 @@ internal abstract class FileSink : ISink, IFileOutput
 
         await Output.DisposeAsync().ConfigureAwait(false);
         _stream = null;
+
+        // Publishing is a rename into the target's folder: make sure that folder still takes one,
+        // so a folder made read-only since the run began fails here, before any output is replaced.
+        var probe = Path.Combine(Path.GetDirectoryName(TargetPath)!, $".{Path.GetFileName(TargetPath)}.publish-check-{Guid.NewGuid():N}");
+        File.Move(PartialPath, probe);
+        File.Move(probe, PartialPath);
         _flushed = true;
     }
 
