@@ -25,7 +25,7 @@ internal static partial class CacheLog
     [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "{Pipeline}/{Step} batch {BatchIndex} cannot be cached ({Reason}); it runs without the cache")]
     public static partial void Uncacheable(ILogger logger, string pipeline, string step, long batchIndex, string reason);
 
-    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: {Failures} cache store call(s) to {Store} failed in this run ({Kinds}); the output is complete, those batches ran without the cache")]
+    [LoggerMessage(EventId = 207, Level = LogLevel.Information, Message = "Pipeline {Pipeline}: {Failures} cache store call(s) to {Store} failed in this run ({Kinds}); the output is complete, those batches ran without the cache")]
     public static partial void StoreFailures(ILogger logger, string pipeline, string store, long failures, string kinds);
 
     [LoggerMessage(EventId = 208, Level = LogLevel.Information, Message = "Pipeline {Pipeline}: {Failures} cache store call(s) to {Store} failed in this run ({Kinds})")]
