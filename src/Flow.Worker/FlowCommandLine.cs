@@ -33,6 +33,9 @@ internal static class FlowCommandLine
         try
         {
             host = BuildHost(command);
+            // The Serilog section is read when the logger factory is first resolved: here, so that a
+            // bad one is a configuration error like any other, not a crash in the middle of the check.
+            _ = host.Services.GetRequiredService<ILoggerFactory>();
         }
         catch (Exception ex) when (ex is FileNotFoundException or NotSupportedException or FormatException or InvalidDataException or InvalidOperationException or InvalidCastException or OptionsValidationException)
         {
@@ -75,42 +78,14 @@ internal static class FlowCommandLine
         });
         FlowConfiguration.Apply(builder.Configuration, Directory.GetCurrentDirectory(), command.ConfigFile, command.Overrides);
 
-        var logger = CreateLogger(builder.Configuration);
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace);
-        builder.Logging.AddSerilog(logger, dispose: true);
-
+        // Serilog.Extensions.Hosting: the logger is built from the host's configuration when the
+        // container first needs it, gets DI-registered sinks and enrichers (ReadFrom.Services), and
+        // is flushed and disposed with the container. The static Log.Logger is left alone.
+        builder.Services.AddSerilog((services, logger) => FlowLogging.Configure(logger, builder.Configuration).ReadFrom.Services(services), preserveStaticLogger: true);
         // The drain of in-flight batches must finish inside the host's own shutdown window.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddFlow();
         return builder.Build();
-    }
-
-    /// <summary>
-    /// Serilog from the <c>Serilog</c> section, on top of Flow's defaults: a section that names no sink
-    /// (only a level, say, from <c>--Serilog:MinimumLevel:Default=Debug</c>) still logs to standard
-    /// error, and one that sets no level keeps Information with Microsoft at Warning.
-    /// </summary>
-    private static Serilog.ILogger CreateLogger(IConfiguration configuration)
-    {
-        var logger = new LoggerConfiguration();
-        var section = configuration.GetSection("Serilog");
-        if (!section.GetSection("MinimumLevel").Exists())
-        {
-            logger.MinimumLevel.Information().MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning);
-        }
-
-        if (!section.GetSection("WriteTo").Exists())
-        {
-            logger.WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose, outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}");
-        }
-
-        if (section.Exists())
-        {
-            logger.ReadFrom.Configuration(configuration);
-        }
-
-        return logger.CreateLogger();
     }
 
     /// <summary>Reports every configuration problem with its path (and where it was set), before anything runs.</summary>
