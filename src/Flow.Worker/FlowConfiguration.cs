@@ -10,15 +10,7 @@ namespace Flow.Worker;
 /// </summary>
 internal static class FlowConfiguration
 {
-    /// <summary>Command-line switches that are short for configuration keys.</summary>
-    public static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["--use-cache"] = "Flow:Cache:Enabled",
-        ["--pipeline"] = "Flow:Run:Pipeline",
-        ["--report"] = "Flow:Run:Report",
-    };
-
-    /// <summary>Adds the layers.</summary>
+    /// <summary>Adds the layers; <paramref name="overrides"/> are <c>--Section:Key=value</c> arguments (<see cref="FlowRequest.Overrides"/>).</summary>
     public static void Apply(IConfigurationBuilder builder, string workingFolder, string? configFile, IReadOnlyList<string> overrides)
     {
         builder.SetBasePath(workingFolder);
@@ -46,7 +38,7 @@ internal static class FlowConfiguration
 
         builder.AddEnvironmentVariables();
         builder.Add(new FlowEnvironmentVariables());
-        builder.AddCommandLine(overrides.ToArray(), SwitchMappings);
+        builder.AddCommandLine(overrides.ToArray());
     }
 
     // A file provider like JSON's, so that ConfigurationOrigin names the file a bad key came from.
