@@ -6,7 +6,7 @@ namespace Flow.Worker;
 
 /// <summary>
 /// What is wrong with a command line, one line per problem in Flow's words: System.CommandLine's
-/// own errors (an option without its value, a value that is not a boolean...) and every unmatched
+/// own errors (an option without its value, an option given twice...) and every unmatched
 /// token that is not a configuration override (an unknown option or command, a stray argument),
 /// with a "did you mean" when a name is close, as configuration errors have.
 /// </summary>
@@ -84,14 +84,10 @@ internal static class CommandLineErrors
         return $"unknown option '{name}' for '{PathOf(command)}'{hint}";
     }
 
-    // A word no command takes: a bad value of the option before it, a mistyped command, or one too many.
+    // A word no command takes: a mistyped command, or one too many (after an option, its value
+    // or the value of a mistyped one: not a command).
     private static string Unexpected(string token, Token? previous, Command command)
     {
-        if (previous is { Type: TokenType.Option } && Find(Ancestors(command).SelectMany(c => c.Options), previous.Value) is { ValueType: var type } && type == typeof(bool))
-        {
-            return $"option '{previous.Value}' takes true or false, not '{token}'";
-        }
-
         return command.Subcommands.Count > 0 && !(previous?.Value.StartsWith('-') ?? false)
             ? UnknownCommand(token, command)
             : $"unexpected argument '{token}' for '{PathOf(command)}'";

@@ -36,11 +36,20 @@ internal sealed class FlowCommands
             Recursive = true, // before or after the command: flow --config x validate
         });
         var pipeline = Setting(new Option<string>("--pipeline") { Description = "Only the pipeline of this name", HelpName = "NAME" }, "Flow:Run:Pipeline");
-        var useCache = Setting(new Option<bool>("--use-cache") { Description = "false: no cache lookups, every step runs and writes its results back (a refresh)", HelpName = "true|false" }, "Flow:Cache:Enabled");
+        // Text, not a bool: a value that is not true or false is a configuration error of
+        // Flow:Cache:Enabled, reported with every other problem, in Flow's words.
+        var useCache = Setting(new Option<string>("--use-cache")
+        {
+            Description = "false: no cache lookups, every step runs and writes its results back (a refresh); alone: true",
+            HelpName = "true|false",
+            Arity = ArgumentArity.ZeroOrOne,
+        }, "Flow:Cache:Enabled", whenAlone: "true");
         var report = Setting(new Option<string>("--report") { Description = "Also write the run's summary to this file, as JSON", HelpName = "FILE" }, "Flow:Run:Report");
 
         var run = Verb(new VerbCommand("run", "Runs every configured pipeline (or the one --pipeline names) and prints a summary per step. What flow alone does.", "run"), pipeline, useCache, report);
-        var validate = Verb(new VerbCommand("validate", "Checks the configuration and reports every problem with its path; runs nothing.", "validate"), pipeline);
+        // validate takes the options of run that are configuration it checks (not --report, whose
+        // check writes a probe file), so that a run's command line can be validated as it is.
+        var validate = Verb(new VerbCommand("validate", "Checks the configuration and reports every problem with its path; runs nothing.", "validate"), pipeline, useCache);
         var cache = new Command("cache", "Looks after the step cache of this configuration.");
         foreach (var (name, description) in CacheCommands.Descriptions)
         {
@@ -147,16 +156,12 @@ internal sealed class FlowCommands
         return command;
     }
 
-    private Option<string> Setting(Option<string> option, string key)
+    // An option that stands for a configuration key; one that may stand alone (--use-cache) means
+    // whenAlone then, the others need their value.
+    private Option<string> Setting(Option<string> option, string key, string? whenAlone = null)
     {
-        _settings.Add((option, key, result => result.GetValue(option)));
-        return Value(option);
-    }
-
-    private Option<bool> Setting(Option<bool> option, string key)
-    {
-        _settings.Add((option, key, result => result.GetValue(option) ? "true" : "false"));
-        return option;
+        _settings.Add((option, key, result => result.GetValue(option) ?? whenAlone));
+        return whenAlone is null ? Value(option) : option;
     }
 
     // A value option takes a value: not an empty one, and not the next option (--pipeline -x).

@@ -129,6 +129,21 @@ public sealed class CommandLineProcessTests
         Assert.False(Directory.Exists(workspace.File("out")), "nothing may run");
     }
 
+    [Theory]
+    [InlineData("validate")]
+    [InlineData("run")]
+    public async Task UseCacheNotTrueOrFalse_IsAConfigurationError_ReportedWithTheOthers(string command)
+    {
+        using var workspace = WorkspaceWithAPipeline();
+
+        await using var flow = await FlowProcess.RunAsync(workspace.Path, Timeout, command, "--use-cache", "maybe", "--Flow:DrainTimeout=abc");
+
+        Assert.Equal(2, flow.ExitCode);
+        Assert.Contains("  Flow:Cache:Enabled: 'maybe' is not true or false (from the command line)", flow.StandardError, StringComparison.Ordinal);
+        Assert.Contains("  Flow:DrainTimeout: 'abc' is not a duration", flow.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(workspace.File("out")), "nothing may run");
+    }
+
     [Fact]
     public async Task Override_WithoutACommand_ReachesConfiguration()
     {
