@@ -17,6 +17,15 @@ namespace Flow.Worker;
 /// </summary>
 internal static partial class CacheCommands
 {
+    /// <summary>The commands and what each does, in the order help lists them.</summary>
+    public static readonly IReadOnlyList<(string Name, string Description)> Descriptions =
+    [
+        ("stats", "Entries, size and step signatures in the store, and the last run of each pipeline."),
+        ("clear", "Deletes every entry, or with --pipeline those of one pipeline's steps."),
+        ("gc", "Deletes expired entries, then least recently used ones down to Flow:Cache:MaxSize."),
+        ("explain", "For each step: unchanged, or which part of its signature changed since the last run."),
+    ];
+
     public static async Task<int> RunAsync(IServiceProvider services, string command, TextWriter output, CancellationToken cancellationToken)
     {
         var stores = services.GetRequiredService<CacheStoreProvider>();

@@ -13,51 +13,49 @@ using Serilog;
 
 namespace Flow.Worker;
 
-/// <summary>The <c>flow</c> executable: parses the command, builds the host, checks configuration, runs.</summary>
+/// <summary>
+/// The <c>flow</c> executable: the command line (<see cref="FlowCommands"/>) says what to do; a
+/// configured command builds the host, checks configuration and runs.
+/// </summary>
 internal static class FlowCommandLine
 {
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Runs <c>flow ARGS</c> and returns the exit code.</summary>
+    public static Task<int> RunAsync(string[] args) =>
+        new FlowCommands(ExecuteAsync).InvokeAsync(args, Console.Out, Console.Error, CancellationToken.None);
+
+    /// <summary>Runs one configured command: builds the host, checks configuration, then runs, validates or looks after the cache.</summary>
+    public static async Task<int> ExecuteAsync(FlowRequest request, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var command = CommandLine.Parse(args, out var parseError);
-        if (command is null)
-        {
-            await Console.Error.WriteLineAsync($"flow: {parseError}{Environment.NewLine}{Environment.NewLine}{CommandLine.Usage}").ConfigureAwait(false);
-            return FlowExitCode.ConfigurationError;
-        }
-
-        if (command.Help)
-        {
-            await Console.Out.WriteLineAsync(CommandLine.Usage).ConfigureAwait(false);
-            return FlowExitCode.Success;
-        }
-
         IHost host;
         try
         {
-            host = BuildHost(command);
+            host = BuildHost(request);
+            // The Serilog section is read when the logger factory is first resolved: here, so that a
+            // bad one is a configuration error like any other, not a crash in the middle of the check.
+            _ = host.Services.GetRequiredService<ILoggerFactory>();
         }
         catch (Exception ex) when (ex is FileNotFoundException or NotSupportedException or FormatException or InvalidDataException or InvalidOperationException or InvalidCastException or OptionsValidationException)
         {
             var detail = ex.InnerException is { } inner && inner.Message != ex.Message ? $" ({inner.GetBaseException().Message})" : string.Empty;
-            await Console.Error.WriteLineAsync($"flow: configuration error: {ex.Message}{detail}").ConfigureAwait(false);
+            await error.WriteLineAsync($"flow: configuration error: {ex.Message}{detail}").ConfigureAwait(false);
             return FlowExitCode.ConfigurationError;
         }
 
         using (host)
         {
-            if (!await CheckConfigurationAsync(host, command).ConfigureAwait(false))
+            if (!await CheckConfigurationAsync(host, request, error).ConfigureAwait(false))
             {
                 return FlowExitCode.ConfigurationError;
             }
 
-            switch (command.Verb)
+            switch (request.Verb)
             {
                 case "validate":
                     var plans = (await host.Services.GetRequiredService<FlowCatalog>().PlanAsync(host.Services.GetRequiredService<IOptions<FlowOptions>>().Value.Run.Pipeline, CancellationToken.None).ConfigureAwait(false)).Plans;
-                    await Console.Out.WriteLineAsync($"flow: configuration is valid ({string.Join(", ", plans.Select(p => $"{p.Name}: {p.Nodes.Count} nodes"))})").ConfigureAwait(false);
+                    await output.WriteLineAsync($"flow: configuration is valid ({string.Join(", ", plans.Select(p => $"{p.Name}: {p.Nodes.Count} nodes"))})").ConfigureAwait(false);
                     return FlowExitCode.Success;
                 case "cache":
-                    return await CacheCommands.RunAsync(host.Services, command.SubCommand!, Console.Out, CancellationToken.None).ConfigureAwait(false);
+                    return await CacheCommands.RunAsync(host.Services, request.CacheCommand!, output, cancellationToken).ConfigureAwait(false);
                 default:
                     // RunAsync disposes the services: take the exit code holder first.
                     var exitCode = host.Services.GetRequiredService<FlowExitCode>();
@@ -67,7 +65,7 @@ internal static class FlowCommandLine
         }
     }
 
-    private static IHost BuildHost(CommandLine command)
+    private static IHost BuildHost(FlowRequest request)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -75,13 +73,12 @@ internal static class FlowCommandLine
             ContentRootPath = Directory.GetCurrentDirectory(),
             Args = Array.Empty<string>(),
         });
-        FlowConfiguration.Apply(builder.Configuration, Directory.GetCurrentDirectory(), command.ConfigFile, command.Overrides);
+        FlowConfiguration.Apply(builder.Configuration, Directory.GetCurrentDirectory(), request.ConfigFile, request.Overrides);
 
-        var logger = CreateLogger(builder.Configuration);
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace);
-        builder.Logging.AddSerilog(logger, dispose: true);
-
+        // Serilog.Extensions.Hosting: the logger is built from the host's configuration when the
+        // container first needs it, gets DI-registered sinks and enrichers (ReadFrom.Services), and
+        // is flushed and disposed with the container. The static Log.Logger is left alone.
+        builder.Services.AddSerilog((services, logger) => FlowLogging.Configure(logger, builder.Configuration).ReadFrom.Services(services), preserveStaticLogger: true);
         // The drain of in-flight batches must finish inside the host's own shutdown window.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddFlow();
@@ -90,42 +87,15 @@ internal static class FlowCommandLine
         return builder.Build();
     }
 
-    /// <summary>
-    /// Serilog from the <c>Serilog</c> section, on top of Flow's defaults: a section that names no sink
-    /// (only a level, say, from <c>--Serilog:MinimumLevel:Default=Debug</c>) still logs to standard
-    /// error, and one that sets no level keeps Information with Microsoft at Warning.
-    /// </summary>
-    private static Serilog.ILogger CreateLogger(IConfiguration configuration)
-    {
-        var logger = new LoggerConfiguration();
-        var section = configuration.GetSection("Serilog");
-        if (!section.GetSection("MinimumLevel").Exists())
-        {
-            logger.MinimumLevel.Information().MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning);
-        }
-
-        if (!section.GetSection("WriteTo").Exists())
-        {
-            logger.WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose, outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}");
-        }
-
-        if (section.Exists())
-        {
-            logger.ReadFrom.Configuration(configuration);
-        }
-
-        return logger.CreateLogger();
-    }
-
     /// <summary>Reports every configuration problem with its path (and where it was set), before anything runs.</summary>
-    private static async Task<bool> CheckConfigurationAsync(IHost host, CommandLine command)
+    private static async Task<bool> CheckConfigurationAsync(IHost host, FlowRequest request, TextWriter error)
     {
         var configuration = host.Services.GetRequiredService<IConfiguration>();
         var options = new FlowOptions();
         var problems = new List<ConfigurationError>(FlowOptionsReader.Read(configuration, options));
         problems.AddRange(CacheStoreProvider.Validate(options.Cache, host.Services.GetServices<CacheStoreRegistration>()));
         problems.AddRange((await host.Services.GetRequiredService<FlowCatalog>().PlanAsync(options.Run.Pipeline, CancellationToken.None).ConfigureAwait(false)).Errors);
-        if (command.Verb == "run" && !string.IsNullOrEmpty(options.Run.Report) && RunSummary.ReportPathProblem(options.Run.Report) is { } reportProblem)
+        if (request.Verb == "run" && !string.IsNullOrEmpty(options.Run.Report) && RunSummary.ReportPathProblem(options.Run.Report) is { } reportProblem)
         {
             problems.Add(new ConfigurationError("Flow:Run:Report", reportProblem));
         }
@@ -137,7 +107,7 @@ internal static class FlowCommandLine
 
         var lines = problems.Distinct().Select(p => "  " + p + ConfigurationOrigin.Describe(configuration, p.Path));
         var text = $"flow: configuration error{(problems.Count > 1 ? "s" : string.Empty)}:{Environment.NewLine}" + string.Join(Environment.NewLine, lines);
-        await Console.Error.WriteLineAsync(text).ConfigureAwait(false);
+        await error.WriteLineAsync(text).ConfigureAwait(false);
         return false;
     }
 }

@@ -1,23 +1,17 @@
 using Microsoft.Extensions.Configuration;
+using YamlDotNet.Core;
 
 namespace Flow.Worker;
 
 /// <summary>
 /// Layers configuration the way DESIGN.md fixes it: appsettings.json in the working folder, then
-/// <c>--config FILE</c>, then environment variables (<c>Flow__X</c> as is, <c>FLOW_X</c> as <c>Flow:X</c>),
-/// then command-line overrides.
+/// <c>--config FILE</c> (JSON, or YAML through NetEscapades.Configuration.Yaml), then environment
+/// variables (<c>Flow__X</c> as is, <c>FLOW_X</c> as <c>Flow:X</c>), then command-line overrides.
 /// </summary>
 internal static class FlowConfiguration
 {
-    /// <summary>Command-line switches that are short for configuration keys.</summary>
-    public static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["--use-cache"] = "Flow:Cache:Enabled",
-        ["--pipeline"] = "Flow:Run:Pipeline",
-        ["--report"] = "Flow:Run:Report",
-    };
-
-    public static void Apply(IConfigurationBuilder builder, string workingFolder, string? configFile, string[] overrides)
+    /// <summary>Adds the layers; <paramref name="overrides"/> are <c>--Section:Key=value</c> arguments (<see cref="FlowRequest.Overrides"/>).</summary>
+    public static void Apply(IConfigurationBuilder builder, string workingFolder, string? configFile, IReadOnlyList<string> overrides)
     {
         builder.SetBasePath(workingFolder);
         builder.AddJsonFile("appsettings.json", optional: true, reloadOnChange: false);
@@ -35,7 +29,7 @@ internal static class FlowConfiguration
                     builder.AddJsonFile(path, optional: false, reloadOnChange: false);
                     break;
                 case ".yaml" or ".yml":
-                    builder.AddInMemoryCollection(YamlConfigurationFile.Read(path));
+                    AddYamlFile(builder, path);
                     break;
                 default:
                     throw new NotSupportedException($"--config: '{configFile}' is neither JSON (.json) nor YAML (.yaml, .yml)");
@@ -44,6 +38,88 @@ internal static class FlowConfiguration
 
         builder.AddEnvironmentVariables();
         builder.Add(new FlowEnvironmentVariables());
-        builder.AddCommandLine(overrides, SwitchMappings);
+        builder.AddCommandLine(overrides.ToArray());
+    }
+
+    // A file provider like JSON's, so that ConfigurationOrigin names the file a bad key came from.
+    // The host's ConfigurationManager loads a source as it is added, and the provider wraps what the
+    // YAML reader threw twice (InvalidDataException, FormatException, YamlException): one line here.
+    private static void AddYamlFile(IConfigurationBuilder builder, string path)
+    {
+        try
+        {
+            builder.AddYamlFile(path, optional: false, reloadOnChange: false);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"--config: '{path}' {YamlProblem(path, ex)}");
+        }
+    }
+
+    private static string YamlProblem(string path, InvalidDataException exception)
+    {
+        if (Find<YamlException>(exception) is { } yaml)
+        {
+            return $"is not valid YAML at line {yaml.Start.Line}, column {yaml.Start.Column}: {Reason(yaml)}";
+        }
+
+        if (Find<InvalidCastException>(exception) is not null)
+        {
+            return "must hold a mapping at its top (such as 'Flow:'), not a list or a single value";
+        }
+
+        if (exception.InnerException is FormatException format)
+        {
+            // Keys that differ only in case, which configuration cannot tell apart.
+            return $"is not a valid configuration file: {format.Message}";
+        }
+
+        // YamlDotNet 13 throws a bare Exception on some unclosed flow collections ("[1, 2" then more
+        // lines): read the file again to say how far it is valid.
+        return LastValidMark(path) is { } mark
+            ? $"is not valid YAML after line {mark.Line}, column {mark.Column} (an unclosed '[' or '{{'?)"
+            : "is not valid YAML";
+    }
+
+    private static Mark? LastValidMark(string path)
+    {
+        using var reader = File.OpenText(path);
+        var parser = new Parser(reader);
+        Mark? last = null;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                last = parser.Current?.End;
+            }
+        }
+        catch (Exception)
+        {
+            // Expected: this is the error being located.
+        }
+
+        return last;
+    }
+
+    private static T? Find<T>(Exception exception)
+        where T : Exception
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    // YamlDotNet puts the marks in front of its message: "(Line: 3, Col: 7, Idx: 40) - (Line: 3, Col: 8, Idx: 41): While scanning...".
+    private static string Reason(YamlException exception)
+    {
+        var message = exception.Message;
+        var marks = $"({exception.Start}) - ({exception.End}): ";
+        return message.StartsWith(marks, StringComparison.Ordinal) ? message[marks.Length..] : message;
     }
 }

@@ -120,25 +120,40 @@ public sealed class ConfigurationErrorTests
         Assert.Contains("Flow:Pipelines: no pipeline is configured", flow.StandardError, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("validate")]
-    [InlineData("cache")]
-    public async Task CommandAfterAnOption_ExitsTwoInsteadOfRunningThePipeline(string verb)
+    // --config works before the command as well as after it: the command after it is the one that
+    // runs, never the pipeline.
+    [Fact]
+    public async Task ValidateAfterConfig_Validates_InsteadOfRunningThePipeline()
     {
         using var workspace = new FlowWorkspace();
-        var config = workspace.WritePipeline("""
-            {
-              "Sources": [ { "Name": "gen", "Type": "Generate", "Params": { "Count": 10 } } ],
-              "Sinks": [ { "Name": "out", "Type": "JsonLines", "Params": { "Path": "out/x.jsonl" } } ]
-            }
-            """);
+        var config = workspace.WritePipeline(GeneratedPipeline);
 
-        await using var flow = await FlowProcess.RunAsync(workspace.Path, Timeout, "--config", config, verb);
+        await using var flow = await FlowProcess.RunAsync(workspace.Path, Timeout, "--config", config, "validate");
 
-        Assert.Equal(2, flow.ExitCode);
-        Assert.Contains($"unexpected argument '{verb}'", flow.StandardError, StringComparison.Ordinal);
+        Assert.True(flow.ExitCode == 0, flow.StandardError);
+        Assert.Contains("flow: configuration is valid (p: 2 nodes)", flow.StandardOutput, StringComparison.Ordinal);
         Assert.False(Directory.Exists(workspace.File("out")), "nothing may run");
     }
+
+    [Fact]
+    public async Task CacheAfterConfig_WithoutItsCommand_ExitsTwoInsteadOfRunningThePipeline()
+    {
+        using var workspace = new FlowWorkspace();
+        var config = workspace.WritePipeline(GeneratedPipeline);
+
+        await using var flow = await FlowProcess.RunAsync(workspace.Path, Timeout, "--config", config, "cache");
+
+        Assert.Equal(2, flow.ExitCode);
+        Assert.Contains("flow: 'flow cache' needs a command: stats|clear|gc|explain", flow.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(workspace.File("out")), "nothing may run");
+    }
+
+    private const string GeneratedPipeline = """
+        {
+          "Sources": [ { "Name": "gen", "Type": "Generate", "Params": { "Count": 10 } } ],
+          "Sinks": [ { "Name": "out", "Type": "JsonLines", "Params": { "Path": "out/x.jsonl" } } ]
+        }
+        """;
 
     [Fact]
     public async Task Run_PipelineOptionNamingNoPipeline_ExitsTwoSayingSo()

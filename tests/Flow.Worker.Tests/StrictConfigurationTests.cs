@@ -127,8 +127,7 @@ public sealed class StrictConfigurationTests
         Assert.DoesNotContain($"(in {config})", ErrorLine(flow, "Flow:Cache:Stor"), StringComparison.Ordinal);
     }
 
-    [Fact(Skip = "BUG: a key from a YAML --config file is reported with no origin at all "
-        + "(the YAML file is added as an in-memory collection, which ConfigurationOrigin cannot name)")]
+    [Fact]
     public async Task Validate_KeyFromAYamlConfigFile_NamesThatFile()
     {
         using var workspace = new FlowWorkspace();
