@@ -38,7 +38,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     {
         if (_raw is not null)
         {
-            foreach (var key in _raw.GetServer(_redis.Host, _redis.Port).Keys(pattern: _prefix + "*", pageSize: 1000).ToArray())
+            await foreach (var key in _raw.GetServer(_redis.Host, _redis.Port).KeysAsync(pattern: _prefix + "*", pageSize: 1000))
             {
                 await Raw.KeyDeleteAsync(key).WaitAsync(Bound);
             }
@@ -244,7 +244,8 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
                 new RedisCacheStoreOptions { Configuration = server.Configuration, KeyPrefix = _prefix, OperationTimeout = TimeSpan.FromMilliseconds(500) },
                 _logger,
                 default).WaitAsync(Bound);
-            using var control = await ConnectionMultiplexer.ConnectAsync(server.Configuration).WaitAsync(Bound);
+            // StackExchange.Redis 3 sends CLIENT only on an admin connection.
+            using var control = await ConnectionMultiplexer.ConnectAsync(server.Configuration + ",allowAdmin=true").WaitAsync(Bound);
 
             // CLIENT PAUSE holds every other client's commands, as a hung server would.
             await control.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000").WaitAsync(Bound);
