@@ -14,13 +14,17 @@ namespace Flow.Redis.Caching;
 /// runs the step) and the multiplexer reconnects in the background.
 /// </summary>
 /// <remarks>
+/// <para>Arguments: keys, times to live and metadata names are held to the same rules as in every
+/// store (<see cref="CacheStoreGuards"/>), so a key one store accepts is accepted by all. Redis
+/// expires entries by its own clock; a time to live is rounded up to whole milliseconds, and
+/// <see cref="Timeout.InfiniteTimeSpan"/> writes an entry without expiry.</para>
 /// <para>Failures: every call throws <see cref="CacheStoreException"/> for trouble with Redis itself
 /// (unreachable, credentials refused, no answer within <see cref="RedisCacheStoreOptions.OperationTimeout"/>,
 /// a command the server refuses), worded without the connection string. A key of Flow's that holds
 /// another type than a string (a hash, a stream made by someone else) is that entry's problem:
 /// reads throw <see cref="CacheEntryUnusableException"/> and the next write replaces it.</para>
 /// <para>Foreign keys: stats and garbage collection count only string keys named like entries
-/// (<c>{prefix}e:{signature}:{input}</c>); clear deletes only string keys
+/// (<c>{prefix}e:{signature}:{input}</c>, both parts lowercase hex); clear deletes only string keys
 /// named like entries or metadata documents. Any other key under the prefix is skipped, never
 /// deleted, and the number skipped is logged once per call.</para>
 /// <para>Size bounds: Redis expires entries itself, and the usual bound on a shared cache is
@@ -110,12 +114,8 @@ internal sealed partial class RedisCacheStore : ICacheStore
     public async Task SetAsync(CacheKey key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        if (timeToLive <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeToLive), timeToLive, "The time to live must be positive.");
-        }
-
         var redisKey = EntryKey(key);
+        CacheStoreGuards.TimeToLive(timeToLive);
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
@@ -220,7 +220,7 @@ internal sealed partial class RedisCacheStore : ICacheStore
         {
             foreach (var signature in signatures)
             {
-                ValidatePart(signature, nameof(signatures));
+                CacheStoreGuards.Signature(signature);
             }
         }
 
@@ -405,29 +405,25 @@ internal sealed partial class RedisCacheStore : ICacheStore
 
     internal RedisKey EntryKey(CacheKey key)
     {
-        ValidatePart(key.Signature, nameof(key));
-        ArgumentException.ThrowIfNullOrEmpty(key.Input, nameof(key));
+        CacheStoreGuards.Key(key);
         return _entryPrefix + key.Signature + ":" + key.Input;
     }
 
     internal RedisKey MetadataKey(string name)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        CacheStoreGuards.MetadataName(name);
         return _metadataPrefix + name;
     }
 
-    private static void ValidatePart(string signature, string parameterName)
-    {
-        if (string.IsNullOrEmpty(signature) || signature.Contains(':', StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"A signature must be non-empty and contain no ':' (was '{signature}').", parameterName);
-        }
-    }
-
-    // Redis expires in whole milliseconds: round up, as the File store does, so that a time to
+    // Redis expires in whole milliseconds: round up, as the other stores do, so that a time to
     // live of a fraction of a millisecond is a short life rather than an invalid command.
     internal static Expiration Expiry(TimeSpan timeToLive)
     {
+        if (timeToLive == Timeout.InfiniteTimeSpan)
+        {
+            return Expiration.Default; // a plain SET: no expiry
+        }
+
         var ticks = timeToLive.Ticks;
         var partial = ticks % TimeSpan.TicksPerMillisecond;
         if (partial != 0)
@@ -441,6 +437,8 @@ internal sealed partial class RedisCacheStore : ICacheStore
 
     private bool IsMetadataKey(RedisKey key) => ((string?)key) is { } text && text.Length > _metadataPrefix.Length && text.StartsWith(_metadataPrefix, StringComparison.Ordinal);
 
+    // {prefix}e:{signature}:{input}, both parts shaped as the store writes them (lowercase hex):
+    // anything else under the prefix is not an entry of this store.
     private string? SignatureOf(RedisKey key)
     {
         var text = (string?)key;
@@ -449,10 +447,17 @@ internal sealed partial class RedisCacheStore : ICacheStore
             return null;
         }
 
-        // {prefix}e:{signature}:{input}, both parts non-empty: anything else is not an entry.
-        var end = text.IndexOf(':', _entryPrefix.Length);
-        return end <= _entryPrefix.Length || end == text.Length - 1 ? null : text[_entryPrefix.Length..end];
+        var rest = text.AsSpan(_entryPrefix.Length);
+        var colon = rest.IndexOf(':');
+        return colon >= 0 && IsKeyPart(rest[..colon]) && IsKeyPart(rest[(colon + 1)..])
+            ? rest[..colon].ToString()
+            : null;
     }
+
+    private static bool IsKeyPart(ReadOnlySpan<char> part) =>
+        part.Length is >= 2 and <= CacheStoreGuards.MaxKeyPartLength && !part.ContainsAnyExcept(HexDigits);
+
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdef");
 
     // Deletes with one DEL per hash slot, so a Cluster never sees a cross-slot DEL (a standalone
     // server has a single slot here).

@@ -52,7 +52,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     public async Task GetStatsAsync_HashAndStreamUnderThePrefix_AreSkippedCountedOnceAndKept()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sig", "in"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa00", "bb00"), new byte[10], Ttl, default).WaitAsync(Bound);
         await AddForeignKeysAsync();
 
         var stats = await store.GetStatsAsync(default).WaitAsync(Bound);
@@ -67,7 +67,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     public async Task CollectGarbageAsync_ZeroBound_EvictsTheEntries_NeverTheForeignKeys()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sig", "in"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa00", "bb00"), new byte[10], Ttl, default).WaitAsync(Bound);
         await AddForeignKeysAsync();
 
         var result = await store.CollectGarbageAsync(maxBytes: 0, default).WaitAsync(Bound);
@@ -82,7 +82,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     public async Task ClearAsync_Null_DeletesStringEntriesAndMetadata_LeavesKeysOfOtherTypesAndNames()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sig", "in"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa00", "bb00"), new byte[10], Ttl, default).WaitAsync(Bound);
         await store.SetMetadataAsync("pipeline.p", new byte[] { 1 }, default).WaitAsync(Bound);
         await AddForeignKeysAsync();
         await Raw.StringSetAsync(_prefix + "lease:x", "someone else's").WaitAsync(Bound);
@@ -104,14 +104,14 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     public async Task ClearAsync_Signature_LeavesAStreamNamedLikeOneOfItsEntries()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("abc", "in"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("abc", "bb00"), new byte[10], Ttl, default).WaitAsync(Bound);
         await AddForeignKeysAsync(); // the stream is {prefix}e:abc:def
 
         var deleted = await store.ClearAsync(["abc"], default).WaitAsync(Bound);
 
         Assert.Equal(1, deleted);
         Assert.True(await Raw.KeyExistsAsync(_prefix + "e:abc:def").WaitAsync(Bound));
-        Assert.Null(await store.GetAsync(new CacheKey("abc", "in"), default).WaitAsync(Bound));
+        Assert.Null(await store.GetAsync(new CacheKey("abc", "bb00"), default).WaitAsync(Bound));
     }
 
     [Fact]
@@ -223,9 +223,9 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
                 _logger,
                 default).WaitAsync(Bound);
 
-            await store.SetAsync(new CacheKey("sig", "in"), new byte[] { 3 }, Ttl, default).WaitAsync(Bound);
+            await store.SetAsync(new CacheKey("aa00", "bb00"), new byte[] { 3 }, Ttl, default).WaitAsync(Bound);
 
-            Assert.Equal(new byte[] { 3 }, await store.GetAsync(new CacheKey("sig", "in"), default).WaitAsync(Bound));
+            Assert.Equal(new byte[] { 3 }, await store.GetAsync(new CacheKey("aa00", "bb00"), default).WaitAsync(Bound));
             Assert.Equal(1, (await store.GetStatsAsync(default).WaitAsync(Bound)).Entries);
         }
         finally
@@ -251,7 +251,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
             await control.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000").WaitAsync(Bound);
             var clock = Stopwatch.StartNew();
 
-            var error = await Record.ExceptionAsync(() => store.GetAsync(new CacheKey("sig", "in"), default)).WaitAsync(Bound);
+            var error = await Record.ExceptionAsync(() => store.GetAsync(new CacheKey("aa00", "bb00"), default)).WaitAsync(Bound);
 
             var failure = Assert.IsType<CacheStoreException>(error);
             Assert.Equal(CacheStoreFailure.TimedOut, failure.Failure);
@@ -270,8 +270,8 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
 
     private static Task Call(ICacheStore store, string call) => call switch
     {
-        "get" => store.GetAsync(new CacheKey("sig", "in"), default),
-        "set" => store.SetAsync(new CacheKey("sig", "in"), new byte[] { 1 }, Ttl, default),
+        "get" => store.GetAsync(new CacheKey("aa00", "bb00"), default),
+        "set" => store.SetAsync(new CacheKey("aa00", "bb00"), new byte[] { 1 }, Ttl, default),
         "stats" => store.GetStatsAsync(default),
         "clear" => store.ClearAsync(null, default),
         "gc" => store.CollectGarbageAsync(0, default),

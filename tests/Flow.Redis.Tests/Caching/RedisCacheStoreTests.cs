@@ -23,8 +23,8 @@ public sealed partial class RedisCacheStoreTests
         await using var store = await ConnectAsync();
         var value = RandomBytes(4096);
 
-        await store.SetAsync(new CacheKey("sig1", "in1"), value, Ttl, default).WaitAsync(Bound);
-        var read = await store.GetAsync(new CacheKey("sig1", "in1"), default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa01", "bb01"), value, Ttl, default).WaitAsync(Bound);
+        var read = await store.GetAsync(new CacheKey("aa01", "bb01"), default).WaitAsync(Bound);
 
         Assert.Equal(value, read);
     }
@@ -35,9 +35,9 @@ public sealed partial class RedisCacheStoreTests
         await using var store = await ConnectAsync();
         var buffer = Encoding.UTF8.GetBytes("xxhelloyy");
 
-        await store.SetAsync(new CacheKey("sig1", "in1"), buffer.AsMemory(2, 5), Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa01", "bb01"), buffer.AsMemory(2, 5), Ttl, default).WaitAsync(Bound);
 
-        Assert.Equal("hello"u8.ToArray(), await store.GetAsync(new CacheKey("sig1", "in1"), default).WaitAsync(Bound));
+        Assert.Equal("hello"u8.ToArray(), await store.GetAsync(new CacheKey("aa01", "bb01"), default).WaitAsync(Bound));
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed partial class RedisCacheStoreTests
     {
         await using var store = await ConnectAsync();
 
-        var read = await store.GetAsync(new CacheKey("sig1", "absent"), default).WaitAsync(Bound);
+        var read = await store.GetAsync(new CacheKey("aa01", "bb99"), default).WaitAsync(Bound);
 
         Assert.Null(read);
     }
@@ -68,7 +68,7 @@ public sealed partial class RedisCacheStoreTests
     public async Task GetAsync_AfterTimeToLive_ReturnsNull()
     {
         await using var store = await ConnectAsync();
-        var key = new CacheKey("sig1", "short");
+        var key = new CacheKey("aa01", "bb02");
 
         // Timed from before the SET: Redis cannot expire the key earlier than a second after that,
         // however slow this machine is; timing from a later point would make the bound flaky.
@@ -114,9 +114,9 @@ public sealed partial class RedisCacheStoreTests
     public async Task GetStatsAsync_CountsEntriesBytesAndSignatures()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sigA", "1"), new byte[10], Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigA", "2"), new byte[20], Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigB", "1"), new byte[30], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "01"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "02"), new byte[20], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0b", "01"), new byte[30], Ttl, default).WaitAsync(Bound);
         await store.SetMetadataAsync("meta", new byte[1000], default).WaitAsync(Bound);
 
         var stats = await store.GetStatsAsync(default).WaitAsync(Bound);
@@ -129,7 +129,7 @@ public sealed partial class RedisCacheStoreTests
     {
         await using var store = await ConnectAsync();
         var writes = Enumerable.Range(0, 2500)
-            .Select(i => store.SetAsync(new CacheKey("sig" + (i % 7), i.ToString("D5")), new byte[3], Ttl, default));
+            .Select(i => store.SetAsync(new CacheKey("a" + (i % 7), i.ToString("D5")), new byte[3], Ttl, default));
         await Task.WhenAll(writes).WaitAsync(Bound);
 
         var stats = await store.GetStatsAsync(default).WaitAsync(Bound);
@@ -141,19 +141,19 @@ public sealed partial class RedisCacheStoreTests
     public async Task ClearAsync_WithSignatures_DeletesOnlyThoseSignatures()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sigA", "1"), new byte[] { 1 }, Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigA", "2"), new byte[] { 2 }, Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigAB", "1"), new byte[] { 3 }, Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigB", "1"), new byte[] { 4 }, Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "01"), new byte[] { 1 }, Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "02"), new byte[] { 2 }, Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0ab", "01"), new byte[] { 3 }, Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0b", "01"), new byte[] { 4 }, Ttl, default).WaitAsync(Bound);
         await store.SetMetadataAsync("meta", new byte[] { 5 }, default).WaitAsync(Bound);
 
-        var deleted = await store.ClearAsync(new[] { "sigA" }, default).WaitAsync(Bound);
+        var deleted = await store.ClearAsync(new[] { "aa0a" }, default).WaitAsync(Bound);
 
         Assert.Equal(2, deleted);
-        Assert.Null(await store.GetAsync(new CacheKey("sigA", "1"), default).WaitAsync(Bound));
-        Assert.Null(await store.GetAsync(new CacheKey("sigA", "2"), default).WaitAsync(Bound));
-        Assert.Equal(new byte[] { 3 }, await store.GetAsync(new CacheKey("sigAB", "1"), default).WaitAsync(Bound));
-        Assert.Equal(new byte[] { 4 }, await store.GetAsync(new CacheKey("sigB", "1"), default).WaitAsync(Bound));
+        Assert.Null(await store.GetAsync(new CacheKey("aa0a", "01"), default).WaitAsync(Bound));
+        Assert.Null(await store.GetAsync(new CacheKey("aa0a", "02"), default).WaitAsync(Bound));
+        Assert.Equal(new byte[] { 3 }, await store.GetAsync(new CacheKey("aa0ab", "01"), default).WaitAsync(Bound));
+        Assert.Equal(new byte[] { 4 }, await store.GetAsync(new CacheKey("aa0b", "01"), default).WaitAsync(Bound));
         Assert.Equal(new byte[] { 5 }, await store.GetMetadataAsync("meta", default).WaitAsync(Bound));
     }
 
@@ -162,25 +162,25 @@ public sealed partial class RedisCacheStoreTests
     {
         await using var store = await ConnectAsync();
         await using var neighbour = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sigA", "1"), new byte[] { 1 }, Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigB", "1"), new byte[] { 2 }, Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "01"), new byte[] { 1 }, Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0b", "01"), new byte[] { 2 }, Ttl, default).WaitAsync(Bound);
         await store.SetMetadataAsync("meta", new byte[] { 3 }, default).WaitAsync(Bound);
-        await neighbour.SetAsync(new CacheKey("sigA", "1"), new byte[] { 9 }, Ttl, default).WaitAsync(Bound);
+        await neighbour.SetAsync(new CacheKey("aa0a", "01"), new byte[] { 9 }, Ttl, default).WaitAsync(Bound);
 
         var deleted = await store.ClearAsync(null, default).WaitAsync(Bound);
 
         Assert.Equal(2, deleted);
         Assert.Equal(new CacheStoreStats(0, 0, 0), await store.GetStatsAsync(default).WaitAsync(Bound));
         Assert.Null(await store.GetMetadataAsync("meta", default).WaitAsync(Bound));
-        Assert.Equal(new byte[] { 9 }, await neighbour.GetAsync(new CacheKey("sigA", "1"), default).WaitAsync(Bound));
+        Assert.Equal(new byte[] { 9 }, await neighbour.GetAsync(new CacheKey("aa0a", "01"), default).WaitAsync(Bound));
     }
 
     [Fact]
     public async Task CollectGarbageAsync_WithoutBound_RemovesNothingAndReportsWhatRemains()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sigA", "1"), new byte[10], Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigA", "2"), new byte[15], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "01"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "02"), new byte[15], Ttl, default).WaitAsync(Bound);
 
         var result = await store.CollectGarbageAsync(null, default).WaitAsync(Bound);
 
@@ -191,19 +191,19 @@ public sealed partial class RedisCacheStoreTests
     public async Task CollectGarbageAsync_OverBound_EvictsTheLeastRecentlyUsedEntries()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sig", "old1"), new byte[100], Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sig", "old2"), new byte[100], Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sig", "used"), new byte[100], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa00", "0d01"), new byte[100], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa00", "0d02"), new byte[100], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa00", "0e5e"), new byte[100], Ttl, default).WaitAsync(Bound);
         // OBJECT IDLETIME counts whole seconds: let the entries age, then use one of them.
         await Task.Delay(TimeSpan.FromSeconds(2.2));
-        Assert.NotNull(await store.GetAsync(new CacheKey("sig", "used"), default).WaitAsync(Bound));
+        Assert.NotNull(await store.GetAsync(new CacheKey("aa00", "0e5e"), default).WaitAsync(Bound));
 
         var result = await store.CollectGarbageAsync(maxBytes: 150, default).WaitAsync(Bound);
 
         Assert.Equal(new CacheGcResult(Expired: 0, Evicted: 2, RemainingEntries: 1, RemainingBytes: 100), result);
-        Assert.NotNull(await store.GetAsync(new CacheKey("sig", "used"), default).WaitAsync(Bound));
-        Assert.Null(await store.GetAsync(new CacheKey("sig", "old1"), default).WaitAsync(Bound));
-        Assert.Null(await store.GetAsync(new CacheKey("sig", "old2"), default).WaitAsync(Bound));
+        Assert.NotNull(await store.GetAsync(new CacheKey("aa00", "0e5e"), default).WaitAsync(Bound));
+        Assert.Null(await store.GetAsync(new CacheKey("aa00", "0d01"), default).WaitAsync(Bound));
+        Assert.Null(await store.GetAsync(new CacheKey("aa00", "0d02"), default).WaitAsync(Bound));
     }
 
     [Fact]
@@ -223,7 +223,7 @@ public sealed partial class RedisCacheStoreTests
             logger,
             default).WaitAsync(Bound);
 
-        var error = await Record.ExceptionAsync(() => store.GetAsync(new CacheKey("sig", "in"), default)).WaitAsync(Bound);
+        var error = await Record.ExceptionAsync(() => store.GetAsync(new CacheKey("aa00", "bb00"), default)).WaitAsync(Bound);
         stopwatch.Stop();
 
         var failure = Assert.IsType<CacheStoreException>(error);
@@ -252,7 +252,7 @@ public sealed partial class RedisCacheStoreTests
             },
             null,
             default).WaitAsync(Bound);
-        var key = new CacheKey("sig", "in");
+        var key = new CacheKey("aa00", "bb00");
         try
         {
             await store.SetAsync(key, new byte[] { 1 }, Ttl, default).WaitAsync(Bound);
