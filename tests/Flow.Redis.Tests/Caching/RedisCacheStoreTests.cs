@@ -57,11 +57,95 @@ public sealed partial class RedisCacheStoreTests
         await using var store = await ConnectAsync(prefix);
         using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Bound);
 
+        var before = DateTime.UtcNow;
         await store.SetAsync(new CacheKey("abc", "def"), new byte[] { 1, 2, 3 }, TimeSpan.FromMinutes(10), default).WaitAsync(Bound);
         var ttl = await raw.GetDatabase().KeyTimeToLiveAsync(prefix + "e:abc:def").WaitAsync(Bound);
+        var expiresAt = await raw.GetDatabase().KeyExpireTimeAsync(prefix + "e:abc:def").WaitAsync(Bound);
 
         Assert.NotNull(ttl);
         Assert.InRange(ttl.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+
+        // Redis keeps the absolute instant, by its own clock (this machine's: the server is local).
+        Assert.NotNull(expiresAt);
+        Assert.InRange(expiresAt.Value.ToUniversalTime(), before.AddMinutes(10).AddSeconds(-2), DateTime.UtcNow.AddMinutes(10).AddSeconds(2));
+    }
+
+    [Fact]
+    public async Task SetAsync_InfiniteTimeToLive_WritesNoExpiry_AndDropsTheExpiryOfTheEntryItReplaces()
+    {
+        var prefix = _redis.NewKeyPrefix();
+        await using var store = await ConnectAsync(prefix);
+        using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Bound);
+        var key = new CacheKey("abc", "def");
+
+        await store.SetAsync(key, new byte[] { 1 }, TimeSpan.FromMinutes(10), default).WaitAsync(Bound);
+        await store.SetAsync(key, new byte[] { 2 }, Timeout.InfiniteTimeSpan, default).WaitAsync(Bound);
+
+        Assert.Null(await raw.GetDatabase().KeyExpireTimeAsync(prefix + "e:abc:def").WaitAsync(Bound));
+        Assert.Equal(new byte[] { 2 }, await store.GetAsync(key, default).WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task SetAsync_TimeToLiveUnderAMillisecond_IsRoundedUpNotRefused()
+    {
+        await using var store = await ConnectAsync();
+        var key = new CacheKey("abc", "def");
+
+        // PX 0 would be an invalid command: the store rounds up to 1 ms, as the other stores do.
+        await store.SetAsync(key, new byte[] { 1 }, TimeSpan.FromTicks(1), default).WaitAsync(Bound);
+
+        await WaitUntilAsync(async () => await store.GetAsync(key, default) is null);
+    }
+
+    [Fact]
+    public async Task SetAsync_LongestTimeToLive_IsStored()
+    {
+        var prefix = _redis.NewKeyPrefix();
+        await using var store = await ConnectAsync(prefix);
+        using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Bound);
+
+        await store.SetAsync(new CacheKey("abc", "def"), new byte[] { 1 }, TimeSpan.MaxValue, default).WaitAsync(Bound);
+
+        var ttl = await raw.GetDatabase().KeyTimeToLiveAsync(prefix + "e:abc:def").WaitAsync(Bound);
+        Assert.NotNull(ttl);
+        Assert.True(ttl.Value > TimeSpan.FromDays(365 * 1000), $"time to live {ttl}");
+    }
+
+    [Fact]
+    public async Task CollectGarbageAsync_AfterRedisExpiredAnEntry_CountsOnlyTheLiveOnes()
+    {
+        // The contract's CollectGarbageAsync_RemovesExpiredEntriesOnly in Redis time: Redis removes
+        // the expired entry itself, so the collection finds nothing expired and counts only the rest.
+        var prefix = _redis.NewKeyPrefix();
+        await using var store = await ConnectAsync(prefix);
+        using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa11", "bb01"), new byte[10], TimeSpan.FromSeconds(1), default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa11", "bb02"), new byte[20], TimeSpan.FromDays(1), default).WaitAsync(Bound);
+        await WaitUntilGoneAsync(raw, prefix + "e:aa11:bb01");
+
+        var result = await store.CollectGarbageAsync(null, default).WaitAsync(Bound);
+
+        Assert.Equal(new CacheGcResult(Expired: 0, Evicted: 0, RemainingEntries: 1, RemainingBytes: 20), result);
+        Assert.Equal(new CacheStoreStats(1, 20, 1), await store.GetStatsAsync(default).WaitAsync(Bound));
+        Assert.NotNull(await store.GetAsync(new CacheKey("aa11", "bb02"), default).WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task CollectGarbageAsync_ExpiredAndOverBound_EvictsNothingRedisExpiredAlready()
+    {
+        // The contract's CollectGarbageAsync_ExpiredAndOverBound_RemovesExpiredBeforeEvicting in
+        // Redis time: an expired entry does not count toward the bound, so nothing live is evicted.
+        var prefix = _redis.NewKeyPrefix();
+        await using var store = await ConnectAsync(prefix);
+        using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa11", "a001"), new byte[100], TimeSpan.FromDays(1), default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa11", "b002"), new byte[100], TimeSpan.FromSeconds(1), default).WaitAsync(Bound);
+        await WaitUntilGoneAsync(raw, prefix + "e:aa11:b002");
+
+        var result = await store.CollectGarbageAsync(100, default).WaitAsync(Bound);
+
+        Assert.Equal(new CacheGcResult(Expired: 0, Evicted: 0, RemainingEntries: 1, RemainingBytes: 100), result);
+        Assert.NotNull(await store.GetAsync(new CacheKey("aa11", "a001"), default).WaitAsync(Bound));
     }
 
     [Fact]
@@ -299,6 +383,21 @@ public sealed partial class RedisCacheStoreTests
             () => RedisCacheStoreFactory.ConnectAsync(new RedisCacheStoreOptions(), null, default)).WaitAsync(Bound);
 
         Assert.IsType<ArgumentException>(error);
+    }
+
+    // EXISTS does not touch the key (no effect on OBJECT IDLETIME); Redis deletes an expired key
+    // when it is looked up, or within its active expiry cycle.
+    private static Task WaitUntilGoneAsync(ConnectionMultiplexer raw, string key) =>
+        WaitUntilAsync(async () => !await raw.GetDatabase().KeyExistsAsync(key));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition().WaitAsync(Bound))
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the condition did not hold within 10 s");
+            await Task.Delay(50);
+        }
     }
 
     private Task<ICacheStore> ConnectAsync(string? prefix = null) =>
