@@ -101,6 +101,27 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StringKeysNamedLikeEntriesButNotShapedLikeThem_AreSkippedCountedAndKeptByStatsGcAndClear()
+    {
+        // Entry keys are lowercase hex on both sides: a string under e: with other names is someone else's.
+        await using var store = await ConnectAsync();
+        await store.SetAsync(new CacheKey("aa00", "bb00"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await Raw.StringSetAsync(_prefix + "e:SIG:in", "not ours").WaitAsync(Bound);
+        await Raw.StringSetAsync(_prefix + "e:aa00:bb00:extra", "not ours").WaitAsync(Bound);
+
+        var stats = await store.GetStatsAsync(default).WaitAsync(Bound);
+        var gc = await store.CollectGarbageAsync(maxBytes: 0, default).WaitAsync(Bound);
+        var cleared = await store.ClearAsync(null, default).WaitAsync(Bound);
+
+        Assert.Equal(new CacheStoreStats(Entries: 1, Bytes: 10, Signatures: 1), stats);
+        Assert.Equal(new CacheGcResult(Expired: 0, Evicted: 1, RemainingEntries: 0, RemainingBytes: 0), gc);
+        Assert.Equal(0, cleared);
+        Assert.True(await Raw.KeyExistsAsync(_prefix + "e:SIG:in").WaitAsync(Bound));
+        Assert.True(await Raw.KeyExistsAsync(_prefix + "e:aa00:bb00:extra").WaitAsync(Bound));
+        Assert.Equal(3, _logger.Lines.Count(line => line.Contains($"skipped 2 keys under {_prefix} that are not cache entries", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task ClearAsync_Signature_LeavesAStreamNamedLikeOneOfItsEntries()
     {
         await using var store = await ConnectAsync();
