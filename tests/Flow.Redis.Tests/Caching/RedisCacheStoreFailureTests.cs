@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Flow.Caching;
 using Flow.Redis.Caching;
 using StackExchange.Redis;
+using Xunit.Abstractions;
 using ListLogger = Flow.Redis.Tests.Caching.RedisCacheStoreTests.ListLogger;
 
 namespace Flow.Redis.Tests.Caching;
@@ -21,11 +22,13 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     private readonly RedisServerFixture _redis;
     private readonly string _prefix;
     private readonly ListLogger _logger = new();
+    private readonly ITestOutputHelper _output;
     private ConnectionMultiplexer? _raw;
 
-    public RedisCacheStoreFailureTests(RedisServerFixture redis)
+    public RedisCacheStoreFailureTests(RedisServerFixture redis, ITestOutputHelper output)
     {
         _redis = redis;
+        _output = output;
         _prefix = redis.NewKeyPrefix();
     }
 
@@ -261,29 +264,100 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
         var server = await RedisServerFixture.StartPrivateServerAsync().WaitAsync(Bound);
         try
         {
-            await using var store = await RedisCacheStoreFactory.ConnectAsync(
-                new RedisCacheStoreOptions { Configuration = server.Configuration, KeyPrefix = _prefix, OperationTimeout = TimeSpan.FromMilliseconds(500) },
-                _logger,
-                default).WaitAsync(Bound);
-            // StackExchange.Redis 3 sends CLIENT only on an admin connection.
-            using var control = await ConnectionMultiplexer.ConnectAsync(server.Configuration + ",allowAdmin=true").WaitAsync(Bound);
-
-            // CLIENT PAUSE holds every other client's commands, as a hung server would.
-            await control.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000").WaitAsync(Bound);
-            var clock = Stopwatch.StartNew();
-
-            var error = await Record.ExceptionAsync(() => store.GetAsync(new CacheKey("aa00", "bb00"), default)).WaitAsync(Bound);
-
-            var failure = Assert.IsType<CacheStoreException>(error);
-            Assert.Equal(CacheStoreFailure.TimedOut, failure.Failure);
-            Assert.StartsWith($"cache store Redis {server.Configuration} did not answer: no reply within 0.5 s", failure.Message, StringComparison.Ordinal);
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"took {clock.Elapsed}");
+            await ServerThatStopsAnsweringAsync(server);
         }
         finally
         {
             await server.DisposeAsync().WaitAsync(Bound);
         }
     }
+
+    private async Task ServerThatStopsAnsweringAsync(RedisServerFixture server)
+    {
+        await using var store = await ConnectAsync(server.Configuration, TimeSpan.FromMilliseconds(500));
+        await using var control = await PauseAsync(server, TimeSpan.FromSeconds(3));
+        var clock = Stopwatch.StartNew();
+
+        var error = await Record.ExceptionAsync(() => store.GetAsync(new CacheKey("aa00", "bb00"), default)).WaitAsync(Bound);
+
+        var failure = Assert.IsType<CacheStoreException>(error);
+        Assert.Equal(CacheStoreFailure.TimedOut, failure.Failure);
+        Assert.Equal($"cache store Redis {server.Configuration} did not answer: no reply within 0.5 s; is the server overloaded or blocked?", failure.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task EveryCall_ServerPausedForTenSeconds_FailsTimedOutWithinAboutTheOperationTimeout_NeverHangs()
+    {
+        var server = await RedisServerFixture.StartPrivateServerAsync().WaitAsync(Bound);
+        try
+        {
+            await EveryCallPausedAsync(server);
+        }
+        finally
+        {
+            await server.DisposeAsync().WaitAsync(Bound);
+        }
+    }
+
+    private async Task EveryCallPausedAsync(RedisServerFixture server)
+    {
+        // CLIENT PAUSE 10000 ALL holds every client's commands, as a hung server would: the client
+        // times the commands out, then drops the connection and cannot get an answer on a new one.
+        await using var store = await ConnectAsync(server.Configuration, TimeSpan.FromMilliseconds(500));
+        await store.SetAsync(new CacheKey("aa00", "bb00"), new byte[] { 1 }, Ttl, default).WaitAsync(Bound);
+        var paused = Stopwatch.StartNew();
+        await using var control = await PauseAsync(server, TimeSpan.FromSeconds(10));
+
+        var calls = new[] { "get", "set", "metadata", "set-metadata", "stats", "clear", "gc", "get", "set" };
+        foreach (var call in calls)
+        {
+            var clock = Stopwatch.StartNew();
+            var error = await Record.ExceptionAsync(() => Call(store, call)).WaitAsync(Bound);
+            clock.Stop();
+
+            _output.WriteLine($"{call}: {clock.Elapsed.TotalMilliseconds:0} ms: {error?.Message}");
+            var failure = Assert.IsType<CacheStoreException>(error);
+            Assert.True(failure.Failure == CacheStoreFailure.TimedOut, $"{call}: {failure.Message}");
+            Assert.StartsWith($"cache store Redis {server.Configuration} did not answer: ", failure.Message, StringComparison.Ordinal);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"{call} took {clock.Elapsed}");
+        }
+
+        Assert.True(paused.Elapsed < TimeSpan.FromSeconds(10), $"the calls outlasted the pause ({paused.Elapsed}): the test proves nothing");
+
+        // When the pause ends the store serves again, without a restart.
+        var deadline = Stopwatch.StartNew();
+        byte[]? read = null;
+        while (read is null && deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            try
+            {
+                read = await store.GetAsync(new CacheKey("aa00", "bb00"), default).WaitAsync(Bound);
+            }
+            catch (CacheStoreException)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        Assert.Equal(new byte[] { 1 }, read);
+    }
+
+    // Pauses the server from a second connection, returned to be disposed once the pause is over:
+    // the pause holds that connection too, and closing it waits for an answer.
+    private static async Task<ConnectionMultiplexer> PauseAsync(RedisServerFixture server, TimeSpan duration)
+    {
+        var control = await ConnectionMultiplexer.ConnectAsync(server.Configuration + ",allowAdmin=true").WaitAsync(Bound);
+        var milliseconds = ((long)duration.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await control.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", milliseconds, "ALL").WaitAsync(Bound);
+        return control;
+    }
+
+    private Task<ICacheStore> ConnectAsync(string configuration, TimeSpan operationTimeout) =>
+        RedisCacheStoreFactory.ConnectAsync(
+            new RedisCacheStoreOptions { Configuration = configuration, KeyPrefix = _prefix, OperationTimeout = operationTimeout },
+            _logger,
+            default).WaitAsync(Bound);
 
     private Task AddForeignKeysAsync() => Task.WhenAll(
         Raw.HashSetAsync(_prefix + "e:xyz", "field", "value"),
@@ -296,6 +370,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
         "stats" => store.GetStatsAsync(default),
         "clear" => store.ClearAsync(null, default),
         "gc" => store.CollectGarbageAsync(0, default),
+        "set-metadata" => store.SetMetadataAsync("pipeline.p", new byte[] { 1 }, default),
         _ => store.GetMetadataAsync("pipeline.p", default),
     };
 
