@@ -108,8 +108,8 @@ internal sealed partial class RedisCacheStore : ICacheStore
     /// <inheritdoc />
     /// <remarks>
     /// Returns when Redis has acknowledged the write (one round trip); concurrent writes share the
-    /// connection, pipelined. The value is read when the command is written out, so the caller
-    /// keeps it unchanged until the returned task completes.
+    /// connection, pipelined. The value is not copied: it is read when the command is written
+    /// out, so the caller leaves it unchanged (a write given up by cancellation may still go out).
     /// </remarks>
     public async Task SetAsync(CacheKey key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken)
     {
