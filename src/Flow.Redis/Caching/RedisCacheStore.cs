@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Flow.Caching;
 using Microsoft.Extensions.Logging;
@@ -14,22 +14,26 @@ namespace Flow.Redis.Caching;
 /// runs the step) and the multiplexer reconnects in the background.
 /// </summary>
 /// <remarks>
+/// <para>Arguments: keys, times to live and metadata names are held to the same rules as in every
+/// store (<see cref="CacheStoreGuards"/>), so a key one store accepts is accepted by all. Redis
+/// expires entries by its own clock; a time to live is rounded up to whole milliseconds, and
+/// <see cref="Timeout.InfiniteTimeSpan"/> writes an entry without expiry.</para>
 /// <para>Failures: every call throws <see cref="CacheStoreException"/> for trouble with Redis itself
 /// (unreachable, credentials refused, no answer within <see cref="RedisCacheStoreOptions.OperationTimeout"/>,
 /// a command the server refuses), worded without the connection string. A key of Flow's that holds
 /// another type than a string (a hash, a stream made by someone else) is that entry's problem:
 /// reads throw <see cref="CacheEntryUnusableException"/> and the next write replaces it.</para>
 /// <para>Foreign keys: stats and garbage collection count only string keys named like entries
-/// (<c>{prefix}e:{signature}:{input}</c>); clear deletes only string keys named like entries or
-/// metadata documents. Any other key under the prefix is skipped, never deleted, and the number
-/// skipped is logged once per call.</para>
-/// </remarks>
-/// <remarks>
-/// Size bounds: Redis expires entries itself, and the usual bound on a shared cache is Redis's own
-/// <c>maxmemory</c> with <c>maxmemory-policy allkeys-lru</c>. <see cref="CollectGarbageAsync"/>
-/// with a byte bound evicts by <c>OBJECT IDLETIME</c> as well, for a Redis configured without one.
-/// <see cref="GetStatsAsync"/> measures entries with <c>STRLEN</c>, which refreshes their
-/// last-access time: a garbage collection right after stats sees every entry as just used.
+/// (<c>{prefix}e:{signature}:{input}</c>, both parts lowercase hex); clear deletes only string keys
+/// named like entries or metadata documents. Any other key under the prefix is skipped, never
+/// deleted, and the number skipped is logged once per call.</para>
+/// <para>Size bounds: Redis expires entries itself, and the usual bound on a shared cache is
+/// Redis's own <c>maxmemory</c> with <c>maxmemory-policy allkeys-lru</c>.
+/// <see cref="CollectGarbageAsync"/> with a byte bound evicts by <c>OBJECT IDLETIME</c> as well,
+/// for a Redis configured without one. Stats and garbage collection measure entries with
+/// <c>STRLEN</c>, which refreshes their last-access time (Redis 7.0 has no way to read a length
+/// without it): a garbage collection right after another call that measured the entries sees
+/// every entry as just used.</para>
 /// </remarks>
 internal sealed partial class RedisCacheStore : ICacheStore
 {
@@ -49,14 +53,8 @@ internal sealed partial class RedisCacheStore : ICacheStore
     private readonly TimeSpan _connectTimeout;
     private int _disposed;
 
-    // Set once the server refused the credentials, until a connection is restored: while the
-    // multiplexer retries, later calls fail as "no connection" without saying why, and the
-    // password does not fix itself.
-    private int _credentialsRejected;
-
-    internal RedisCacheStore(ConnectionMultiplexer multiplexer, RedisCacheStoreOptions options, string endpoints, ILogger logger, bool credentialsRejected = false)
+    internal RedisCacheStore(ConnectionMultiplexer multiplexer, RedisCacheStoreOptions options, string endpoints, ILogger logger)
     {
-        _credentialsRejected = credentialsRejected ? 1 : 0;
         _multiplexer = multiplexer;
         _database = multiplexer.GetDatabase();
         _prefix = options.KeyPrefix;
@@ -91,12 +89,13 @@ internal sealed partial class RedisCacheStore : ICacheStore
     {
         ThrowIfDisposed();
         var redisKey = EntryKey(key);
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            var value = await Bound(_database.StringGetAsync(redisKey), cancellationToken).ConfigureAwait(false);
+            var value = await _database.StringGetAsync(redisKey).WaitAsync(cancellationToken).ConfigureAwait(false);
             return value.IsNull ? null : (byte[]?)value;
         }
-        catch (RedisServerException ex) when (IsWrongType(ex))
+        catch (RedisServerException ex) when (ex.Kind == RedisErrorKind.WrongType)
         {
             throw await WrongTypeAsync(redisKey, "entry", ex, cancellationToken).ConfigureAwait(false);
         }
@@ -107,19 +106,22 @@ internal sealed partial class RedisCacheStore : ICacheStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Returns when Redis has acknowledged the write (one round trip); concurrent writes share the
+    /// connection, pipelined. The value is not copied: it is read when the command is written
+    /// out, so the caller leaves it unchanged (a write given up by cancellation may still go out).
+    /// </remarks>
     public async Task SetAsync(CacheKey key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        if (timeToLive <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeToLive), timeToLive, "The time to live must be positive.");
-        }
-
         var redisKey = EntryKey(key);
+        CacheStoreGuards.TimeToLive(timeToLive);
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            // SET replaces a key of any type: an unusable entry (a hash in its place) is repaired here.
-            await Bound(_database.StringSetAsync(redisKey, ToRedisValue(value), timeToLive), cancellationToken).ConfigureAwait(false);
+            // SET replaces a key of any type (an unusable entry, a hash in its place, is repaired
+            // here) and drops the expiry of the entry it replaces.
+            await _database.StringSetAsync(redisKey, value, Expiry(timeToLive)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (Translate(ex) is { } failure)
         {
@@ -132,12 +134,13 @@ internal sealed partial class RedisCacheStore : ICacheStore
     {
         ThrowIfDisposed();
         var redisKey = MetadataKey(name);
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            var value = await Bound(_database.StringGetAsync(redisKey), cancellationToken).ConfigureAwait(false);
+            var value = await _database.StringGetAsync(redisKey).WaitAsync(cancellationToken).ConfigureAwait(false);
             return value.IsNull ? null : (byte[]?)value;
         }
-        catch (RedisServerException ex) when (IsWrongType(ex))
+        catch (RedisServerException ex) when (ex.Kind == RedisErrorKind.WrongType)
         {
             throw await WrongTypeAsync(redisKey, "metadata document", ex, cancellationToken).ConfigureAwait(false);
         }
@@ -152,9 +155,10 @@ internal sealed partial class RedisCacheStore : ICacheStore
     {
         ThrowIfDisposed();
         var redisKey = MetadataKey(name);
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            await Bound(_database.StringSetAsync(redisKey, ToRedisValue(value)), cancellationToken).ConfigureAwait(false);
+            await _database.StringSetAsync(redisKey, value).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (Translate(ex) is { } failure)
         {
@@ -167,13 +171,14 @@ internal sealed partial class RedisCacheStore : ICacheStore
     public async Task<CacheStoreStats> GetStatsAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
             long entries = 0;
             long bytes = 0;
             long skipped = 0;
             var signatures = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var chunk in await ScanAsync(EscapeGlob(_entryPrefix) + "*", cancellationToken).ConfigureAwait(false))
+            await foreach (var chunk in ScanAsync(EscapeGlob(_entryPrefix) + "*", cancellationToken).ConfigureAwait(false))
             {
                 var keys = Array.FindAll(chunk, key => SignatureOf(key) is not null);
                 skipped += chunk.Length - keys.Length;
@@ -215,10 +220,11 @@ internal sealed partial class RedisCacheStore : ICacheStore
         {
             foreach (var signature in signatures)
             {
-                ValidatePart(signature, nameof(signatures));
+                CacheStoreGuards.Signature(signature);
             }
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
             long deleted = 0;
@@ -228,7 +234,7 @@ internal sealed partial class RedisCacheStore : ICacheStore
                 : signatures.Distinct(StringComparer.Ordinal).Select(signature => EscapeGlob(_entryPrefix + signature + ":") + "*").ToArray();
             foreach (var pattern in patterns)
             {
-                foreach (var chunk in await ScanAsync(pattern, cancellationToken).ConfigureAwait(false))
+                await foreach (var chunk in ScanAsync(pattern, cancellationToken).ConfigureAwait(false))
                 {
                     var named = Array.FindAll(chunk, key => SignatureOf(key) is not null || (signatures is null && IsMetadataKey(key)));
                     skipped += chunk.Length - named.Length;
@@ -236,11 +242,11 @@ internal sealed partial class RedisCacheStore : ICacheStore
                     var strings = new List<RedisKey>(named.Length);
                     for (var i = 0; i < named.Length; i++)
                     {
-                        if (types[i] == "string")
+                        if (types[i] == RedisType.String)
                         {
                             strings.Add(named[i]);
                         }
-                        else if (types[i] != "none")
+                        else if (types[i] != RedisType.None)
                         {
                             skipped++;
                         }
@@ -263,11 +269,11 @@ internal sealed partial class RedisCacheStore : ICacheStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// Redis removes expired entries itself, so <see cref="CacheGcResult.Expired"/> is always 0.
-    /// With <paramref name="maxBytes"/>, the entries idle longest (<c>OBJECT IDLETIME</c>) are
-    /// deleted until the store holds at most that many bytes; this keeps one key and its size per
-    /// entry in memory while it runs. Prefer Redis's <c>maxmemory</c> + <c>allkeys-lru</c> for a
-    /// continuous bound.
+    /// Redis removes expired entries itself, so <see cref="CacheGcResult.Expired"/> is always 0 and
+    /// an expired entry is never counted or evicted. With <paramref name="maxBytes"/>, the entries
+    /// idle longest (<c>OBJECT IDLETIME</c>) are deleted until the store holds at most that many
+    /// bytes; this keeps one key and its size per entry in memory while it runs. Prefer Redis's
+    /// <c>maxmemory</c> + <c>allkeys-lru</c> for a continuous bound.
     /// </remarks>
     public async Task<CacheGcResult> CollectGarbageAsync(long? maxBytes, CancellationToken cancellationToken)
     {
@@ -277,6 +283,7 @@ internal sealed partial class RedisCacheStore : ICacheStore
             throw new ArgumentOutOfRangeException(nameof(maxBytes), maxBytes, "The size bound must not be negative.");
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
             return await CollectGarbageCoreAsync(maxBytes, cancellationToken).ConfigureAwait(false);
@@ -292,28 +299,28 @@ internal sealed partial class RedisCacheStore : ICacheStore
         long entries = 0;
         long bytes = 0;
         long skipped = 0;
-        var candidates = maxBytes is null ? null : new List<(RedisKey Key, long Idle, long Length)>();
-        foreach (var all in await ScanAsync(EscapeGlob(_entryPrefix) + "*", cancellationToken).ConfigureAwait(false))
+        var candidates = maxBytes is null ? null : new List<(RedisKey Key, TimeSpan Idle, long Length)>();
+        await foreach (var all in ScanAsync(EscapeGlob(_entryPrefix) + "*", cancellationToken).ConfigureAwait(false))
         {
             var chunk = Array.FindAll(all, key => SignatureOf(key) is not null);
             skipped += all.Length - chunk.Length;
 
             // OBJECT IDLETIME goes out before STRLEN: the multiplexer keeps order on the
             // connection, and STRLEN would reset the idle clock it reads.
-            Task<RedisResult>[]? idleTasks = null;
+            Task<TimeSpan?>[]? idleTasks = null;
             if (candidates is not null)
             {
-                idleTasks = new Task<RedisResult>[chunk.Length];
+                idleTasks = new Task<TimeSpan?>[chunk.Length];
                 for (var i = 0; i < chunk.Length; i++)
                 {
-                    idleTasks[i] = _database.ExecuteAsync("OBJECT", "IDLETIME", chunk[i]);
+                    idleTasks[i] = _database.KeyIdleTimeAsync(chunk[i]);
                 }
             }
 
             var lengths = await StringLengthsAsync(chunk, cancellationToken).ConfigureAwait(false);
             var idles = idleTasks is null
                 ? null
-                : await Bound(Task.WhenAll(idleTasks), cancellationToken).ConfigureAwait(false);
+                : await Task.WhenAll(idleTasks).WaitAsync(cancellationToken).ConfigureAwait(false);
 
             for (var i = 0; i < chunk.Length; i++)
             {
@@ -325,12 +332,12 @@ internal sealed partial class RedisCacheStore : ICacheStore
 
                 if (idles is not null)
                 {
-                    if (idles[i].IsNull)
+                    if (idles[i] is not { } idle)
                     {
                         continue; // expired or deleted since the scan saw it
                     }
 
-                    candidates!.Add((chunk[i], (long)idles[i], length));
+                    candidates!.Add((chunk[i], idle, length));
                 }
 
                 entries++;
@@ -383,6 +390,7 @@ internal sealed partial class RedisCacheStore : ICacheStore
         _multiplexer.ConnectionRestored -= OnConnectionRestored;
         try
         {
+            // Bounded: a server that stopped answering would hold the commands still in flight.
             await _multiplexer.CloseAsync(allowCommandsToComplete: true).WaitAsync(_operationTimeout).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or RedisException)
@@ -391,33 +399,46 @@ internal sealed partial class RedisCacheStore : ICacheStore
         }
         finally
         {
-            _multiplexer.Dispose();
+            await _multiplexer.DisposeAsync().ConfigureAwait(false);
         }
     }
 
     internal RedisKey EntryKey(CacheKey key)
     {
-        ValidatePart(key.Signature, nameof(key));
-        ArgumentException.ThrowIfNullOrEmpty(key.Input, nameof(key));
+        CacheStoreGuards.Key(key);
         return _entryPrefix + key.Signature + ":" + key.Input;
     }
 
     internal RedisKey MetadataKey(string name)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        CacheStoreGuards.MetadataName(name);
         return _metadataPrefix + name;
     }
 
-    private static void ValidatePart(string signature, string parameterName)
+    // Redis expires in whole milliseconds: round up, as the other stores do, so that a time to
+    // live of a fraction of a millisecond is a short life rather than an invalid command.
+    internal static Expiration Expiry(TimeSpan timeToLive)
     {
-        if (string.IsNullOrEmpty(signature) || signature.Contains(':', StringComparison.Ordinal))
+        if (timeToLive == Timeout.InfiniteTimeSpan)
         {
-            throw new ArgumentException($"A signature must be non-empty and contain no ':' (was '{signature}').", parameterName);
+            return Expiration.Default; // a plain SET: no expiry
         }
+
+        var ticks = timeToLive.Ticks;
+        var partial = ticks % TimeSpan.TicksPerMillisecond;
+        if (partial != 0)
+        {
+            var up = TimeSpan.TicksPerMillisecond - partial;
+            ticks = ticks > TimeSpan.MaxValue.Ticks - up ? ticks - partial : ticks + up;
+        }
+
+        return new Expiration(TimeSpan.FromTicks(ticks));
     }
 
     private bool IsMetadataKey(RedisKey key) => ((string?)key) is { } text && text.Length > _metadataPrefix.Length && text.StartsWith(_metadataPrefix, StringComparison.Ordinal);
 
+    // {prefix}e:{signature}:{input}, both parts shaped as the store writes them (lowercase hex):
+    // anything else under the prefix is not an entry of this store.
     private string? SignatureOf(RedisKey key)
     {
         var text = (string?)key;
@@ -426,10 +447,17 @@ internal sealed partial class RedisCacheStore : ICacheStore
             return null;
         }
 
-        // {prefix}e:{signature}:{input}, both parts non-empty: anything else is not an entry.
-        var end = text.IndexOf(':', _entryPrefix.Length);
-        return end <= _entryPrefix.Length || end == text.Length - 1 ? null : text[_entryPrefix.Length..end];
+        var rest = text.AsSpan(_entryPrefix.Length);
+        var colon = rest.IndexOf(':');
+        return colon >= 0 && IsKeyPart(rest[..colon]) && IsKeyPart(rest[(colon + 1)..])
+            ? rest[..colon].ToString()
+            : null;
     }
+
+    private static bool IsKeyPart(ReadOnlySpan<char> part) =>
+        part.Length is >= 2 and <= CacheStoreGuards.MaxKeyPartLength && !part.ContainsAnyExcept(HexDigits);
+
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdef");
 
     // Deletes with one DEL per hash slot, so a Cluster never sees a cross-slot DEL (a standalone
     // server has a single slot here).
@@ -445,7 +473,7 @@ internal sealed partial class RedisCacheStore : ICacheStore
             .Select(group => _database.KeyDeleteAsync(group.ToArray()))
             .ToArray();
         long deleted = 0;
-        foreach (var count in await Bound(Task.WhenAll(deletes), cancellationToken).ConfigureAwait(false))
+        foreach (var count in await Task.WhenAll(deletes).WaitAsync(cancellationToken).ConfigureAwait(false))
         {
             deleted += count;
         }
@@ -453,34 +481,20 @@ internal sealed partial class RedisCacheStore : ICacheStore
         return deleted;
     }
 
-    // Pages of keys matching a glob pattern, from every connected master (each Cluster shard).
-    // StackExchange.Redis 1.2.6 has no asynchronous SCAN on IServer: Keys() pages through SCAN
-    // synchronously (each page bounded by the client's sync timeout). Only the maintenance calls
-    // (stats, clear, gc) scan, never the hot path. With no connected master the store first asks
-    // PING, so that the failure is the client's own (unreachable, credentials refused) and can be
-    // told apart.
-    private async Task<IEnumerable<RedisKey[]>> ScanAsync(string pattern, CancellationToken cancellationToken)
-    {
-        var servers = ConnectedMasters();
-        if (servers.Length == 0)
-        {
-            await Bound(_database.PingAsync(), cancellationToken).ConfigureAwait(false);
-            servers = ConnectedMasters();
-            if (servers.Length == 0)
-            {
-                throw Unreachable("no connected master", null);
-            }
-        }
-
-        return Scan(servers, pattern, cancellationToken);
-    }
-
-    private IEnumerable<RedisKey[]> Scan(IServer[] servers, string pattern, CancellationToken cancellationToken)
+    // Pages of keys matching a glob pattern, from every primary (each Cluster shard), through
+    // SCAN: each page is one command, bounded by the operation timeout. A primary that cannot be
+    // reached fails the call with the client's own reason.
+    private async IAsyncEnumerable<RedisKey[]> ScanAsync(string pattern, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var chunk = new List<RedisKey>(ChunkSize);
-        foreach (var server in servers)
+        foreach (var server in _multiplexer.GetServers())
         {
-            foreach (var key in server.Keys(_database.Database, pattern, ChunkSize))
+            if (server.IsReplica)
+            {
+                continue;
+            }
+
+            await foreach (var key in server.KeysAsync(_database.Database, pattern, ChunkSize).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 chunk.Add(key);
                 if (chunk.Count == ChunkSize)
@@ -498,11 +512,6 @@ internal sealed partial class RedisCacheStore : ICacheStore
         }
     }
 
-    private IServer[] ConnectedMasters() => _multiplexer.GetEndPoints()
-        .Select(endpoint => _multiplexer.GetServer(endpoint))
-        .Where(server => server.IsConnected && !server.IsSlave)
-        .ToArray();
-
     // STRLEN of each key, pipelined; null for a key that holds another type (WRONGTYPE).
     private async Task<long?[]> StringLengthsAsync(RedisKey[] keys, CancellationToken cancellationToken)
     {
@@ -514,7 +523,7 @@ internal sealed partial class RedisCacheStore : ICacheStore
 
         try
         {
-            await Bound(Task.WhenAll(tasks), cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(tasks).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (RedisServerException)
         {
@@ -524,7 +533,7 @@ internal sealed partial class RedisCacheStore : ICacheStore
         var lengths = new long?[keys.Length];
         for (var i = 0; i < keys.Length; i++)
         {
-            if (tasks[i].IsFaulted && tasks[i].Exception!.InnerException is RedisServerException wrong && IsWrongType(wrong))
+            if (tasks[i].IsFaulted && tasks[i].Exception!.InnerException is RedisServerException { Kind: RedisErrorKind.WrongType })
             {
                 continue;
             }
@@ -535,25 +544,22 @@ internal sealed partial class RedisCacheStore : ICacheStore
         return lengths;
     }
 
-    // TYPE of each key, pipelined ("none" for a key gone since the scan).
-    private async Task<string[]> TypesAsync(RedisKey[] keys, CancellationToken cancellationToken)
+    // TYPE of each key, pipelined (None for a key gone since the scan).
+    private async Task<RedisType[]> TypesAsync(RedisKey[] keys, CancellationToken cancellationToken)
     {
-        var tasks = new Task<RedisResult>[keys.Length];
+        var tasks = new Task<RedisType>[keys.Length];
         for (var i = 0; i < keys.Length; i++)
         {
-            tasks[i] = _database.ExecuteAsync("TYPE", keys[i]);
+            tasks[i] = _database.KeyTypeAsync(keys[i]);
         }
 
-        var results = await Bound(Task.WhenAll(tasks), cancellationToken).ConfigureAwait(false);
-        return Array.ConvertAll(results, result => (string?)result ?? "none");
+        return await Task.WhenAll(tasks).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    private static bool IsWrongType(RedisServerException ex) => ex.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal);
 
     // An entry or metadata key of Flow's that holds another type: named with its type, for the log line.
     private async Task<Exception> WrongTypeAsync(RedisKey key, string what, RedisServerException ex, CancellationToken cancellationToken)
     {
-        string type;
+        RedisType type;
         try
         {
             type = (await TypesAsync([key], cancellationToken).ConfigureAwait(false))[0];
@@ -563,7 +569,7 @@ internal sealed partial class RedisCacheStore : ICacheStore
             return failure;
         }
 
-        return new CacheEntryUnusableException($"the {what} key {(string?)key} holds a {type}, not a string", ex);
+        return new CacheEntryUnusableException($"the {what} key {(string?)key} holds a {type.ToString().ToLowerInvariant()}, not a string", ex);
     }
 
     /// <summary>
@@ -577,17 +583,15 @@ internal sealed partial class RedisCacheStore : ICacheStore
         {
             case CacheStoreException or CacheEntryUnusableException or OperationCanceledException or ArgumentException:
                 return null;
-            case TimeoutException:
-                // RedisTimeoutException is one too; so is the store's own bound on every call.
-                return new CacheStoreException(_endpointsName, CacheStoreFailure.TimedOut, "did not answer",
-                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no reply within {_operationTimeout.TotalSeconds:0.###} s"),
-                    "is the server overloaded or blocked?", exception);
-            case RedisException when IsAuthenticationFailure(exception) || (exception is RedisConnectionException && Volatile.Read(ref _credentialsRejected) != 0):
-                Volatile.Write(ref _credentialsRejected, 1);
+            case RedisException when IsAuthenticationFailure(exception):
                 return new CacheStoreException("Redis at " + _endpoints, CacheStoreFailure.CredentialsRejected, "rejected the credentials (AUTH failed)",
                     hint: "check the password in " + _configurationName, innerException: exception);
+            case TimeoutException:
+                // RedisTimeoutException: no reply within the operation timeout, or no connection
+                // became free for the command in that time.
+                return TimedOut(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no reply within {_operationTimeout.TotalSeconds:0.###} s"), exception);
             case RedisConnectionException connection:
-                return Unreachable(Describe(InnermostFailureType(connection)), connection);
+                return ConnectionFailure(connection);
             case RedisServerException server:
                 // The server's own error (OOM, READONLY, MISCONF): its text names no secret.
                 return new CacheStoreException(_endpointsName, CacheStoreFailure.Failed, "refused the command", FirstLine(server.Message), innerException: exception);
@@ -598,18 +602,21 @@ internal sealed partial class RedisCacheStore : ICacheStore
         }
     }
 
+    private CacheStoreException TimedOut(string detail, Exception inner) =>
+        new(_endpointsName, CacheStoreFailure.TimedOut, "did not answer", detail, "is the server overloaded or blocked?", inner);
+
     private CacheStoreException Unreachable(string detail, Exception? inner) =>
         new(_endpointsName, CacheStoreFailure.Unreachable, "cannot be reached", detail, "is redis-server running?", inner);
 
+    // The client reports refused credentials as a connection failure of that type (behind a "no
+    // connection available" when the command found none), or, on a connection that lost its
+    // authentication, as the server's NOAUTH or WRONGPASS reply.
     private static bool IsAuthenticationFailure(Exception exception)
     {
         for (var current = exception; current is not null; current = current.InnerException)
         {
             if (current is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
-                || current.Message.Contains("NOAUTH", StringComparison.Ordinal)
-                || current.Message.Contains("WRONGPASS", StringComparison.Ordinal)
-                || current.Message.Contains("invalid password", StringComparison.OrdinalIgnoreCase)
-                || current.Message.Contains("without any password configured", StringComparison.Ordinal))
+                || current is RedisServerException { Kind: RedisErrorKind.NoAuth or RedisErrorKind.WrongPass })
             {
                 return true;
             }
@@ -618,30 +625,53 @@ internal sealed partial class RedisCacheStore : ICacheStore
         return false;
     }
 
-    private static ConnectionFailureType InnermostFailureType(RedisConnectionException exception)
+    // A connection-level failure, by the evidence the client gives. A socket error, or a server
+    // that closed the connection, means it cannot be reached. Without one the server took the
+    // connection and never answered: the client abandoned a connection whose commands got no reply
+    // (ConnectionDisposed), a new one got no answer to its handshake in the connect timeout
+    // (UnableToConnect), or a new one is still waiting for it (no connection available, no cause).
+    private CacheStoreException ConnectionFailure(RedisConnectionException exception)
     {
-        var type = exception.FailureType;
-        for (var current = exception.InnerException; current is not null; current = current.InnerException)
+        ConnectionFailureType? cause = null;
+        System.Net.Sockets.SocketException? socket = null;
+        for (Exception? current = exception; current is not null; current = current.InnerException)
         {
-            if (current is RedisConnectionException inner)
+            if (current is RedisConnectionException { FailureType: not ConnectionFailureType.UnableToResolvePhysicalConnection } inner)
             {
-                type = inner.FailureType;
+                cause = inner.FailureType;
+            }
+            else if (current is System.Net.Sockets.SocketException error)
+            {
+                socket = error;
             }
         }
 
-        return type;
-    }
+        if (socket is { SocketErrorCode: System.Net.Sockets.SocketError.TimedOut })
+        {
+            cause = ConnectionFailureType.UnableToConnect; // the host never answered the connect
+        }
+        else if (socket is not null)
+        {
+            return Unreachable(socket.SocketErrorCode switch
+            {
+                System.Net.Sockets.SocketError.ConnectionRefused => "connection refused",
+                System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.TryAgain or System.Net.Sockets.SocketError.NoData => "host not found",
+                _ => "socket failure",
+            }, exception);
+        }
 
-    private string Describe(ConnectionFailureType type) => type switch
-    {
-        ConnectionFailureType.SocketFailure => "socket failure",
-        ConnectionFailureType.SocketClosed => "the server closed the connection",
-        ConnectionFailureType.UnableToConnect => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no connection within {_connectTimeout.TotalSeconds:0.###} s"),
-        ConnectionFailureType.Loading => "the server is still loading its data",
-        ConnectionFailureType.ProtocolFailure => "the server does not speak the Redis protocol",
-        ConnectionFailureType.ConnectionDisposed => "the connection was closed",
-        _ => "no connection",
-    };
+        return cause switch
+        {
+            null or ConnectionFailureType.ConnectionDisposed => TimedOut("the connection stopped answering and is being replaced", exception),
+            ConnectionFailureType.UnableToConnect => TimedOut(
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no answer within {_connectTimeout.TotalSeconds:0.###} s of connecting"), exception),
+            ConnectionFailureType.SocketFailure => Unreachable("socket failure", exception),
+            ConnectionFailureType.SocketClosed => Unreachable("the server closed the connection", exception),
+            ConnectionFailureType.Loading => Unreachable("the server is still loading its data", exception),
+            ConnectionFailureType.ProtocolFailure or ConnectionFailureType.ResponseIntegrityFailure => Unreachable("the server does not speak the Redis protocol", exception),
+            _ => Unreachable("no connection", exception),
+        };
+    }
 
     private static string FirstLine(string text)
     {
@@ -656,13 +686,6 @@ internal sealed partial class RedisCacheStore : ICacheStore
             Log.Skipped(_logger, operation, skipped, _prefix);
         }
     }
-
-    private Task<T> Bound<T>(Task<T> task, CancellationToken cancellationToken) =>
-        task.WaitAsync(_operationTimeout, cancellationToken);
-
-    private Task Bound(Task task, CancellationToken cancellationToken) =>
-        task.WaitAsync(_operationTimeout, cancellationToken);
-
 
     // Glob-escapes a literal so SCAN MATCH treats it as text.
     private static string EscapeGlob(string literal)
@@ -681,22 +704,10 @@ internal sealed partial class RedisCacheStore : ICacheStore
         return builder.ToString();
     }
 
-    // RedisValue needs a byte[]: a whole array is passed as is (the caching decorator encodes each
-    // entry into a fresh array), anything else is copied.
-    private static RedisValue ToRedisValue(ReadOnlyMemory<byte> value) =>
-        MemoryMarshal.TryGetArray(value, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : value.ToArray();
-
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
-        if (e.FailureType == ConnectionFailureType.AuthenticationFailure)
-        {
-            Volatile.Write(ref _credentialsRejected, 1);
-        }
-
         if (e.ConnectionType == ConnectionType.Interactive)
         {
             // The exception text is not logged: it can echo connection settings.
@@ -706,7 +717,6 @@ internal sealed partial class RedisCacheStore : ICacheStore
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        Volatile.Write(ref _credentialsRejected, 0);
         if (e.ConnectionType == ConnectionType.Interactive)
         {
             Log.ConnectionRestored(_logger, RedisCacheStoreFactory.FormatEndPoint(e.EndPoint));

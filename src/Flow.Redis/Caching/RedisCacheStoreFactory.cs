@@ -3,6 +3,7 @@ using Flow.Caching;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
+using StackExchange.Redis.Availability;
 
 namespace Flow.Redis.Caching;
 
@@ -31,9 +32,10 @@ public static class RedisCacheStoreFactory
 
     /// <summary>
     /// Connects to Redis and returns a cache store over one shared connection. When Redis cannot be
-    /// reached within <see cref="RedisCacheStoreOptions.ConnectTimeout"/> the store is returned
-    /// anyway: its calls throw until the connection comes back (the caller treats that as a
-    /// miss), and it keeps reconnecting in the background.
+    /// reached within <see cref="RedisCacheStoreOptions.ConnectTimeout"/> (times
+    /// <see cref="RedisCacheStoreOptions.ConnectRetry"/> attempts) the store is returned anyway: its
+    /// calls throw until the connection comes back (the caller treats that as a miss), and it keeps
+    /// reconnecting in the background.
     /// </summary>
     /// <param name="options">The store options (copied; later changes have no effect).</param>
     /// <param name="logger">Where connection events go; never receives the connection string.</param>
@@ -58,22 +60,16 @@ public static class RedisCacheStoreFactory
             throw new ArgumentException("The Redis connection string is invalid: " + ex.Message, nameof(options));
         }
 
-        // Keep running when Redis is down at start: the store reconnects and caching resumes.
-        configuration.AbortOnConnectFail = false;
-        configuration.ConnectTimeout = (int)copy.ConnectTimeout.TotalMilliseconds;
-
+        Configure(configuration, copy);
         var endpoints = FormatEndPoints(configuration.EndPoints);
         if (endpoints.Length == 0)
         {
             throw new ArgumentException("The Redis connection string names no endpoint.", nameof(options));
         }
 
-        // The connect is bounded by ConnectTimeout; the cancellation token only abandons the wait.
-        // Its log is kept only to learn whether the server refused the credentials: the calls that
-        // follow may fail as "no connection" while the client retries, without saying why. (The
-        // client masks the password in it; it is never written anywhere.)
-        var connectLog = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
-        var connecting = ConnectionMultiplexer.ConnectAsync(configuration, connectLog);
+        // The connect is bounded by ConnectTimeout x ConnectRetry; the cancellation token only
+        // abandons the wait.
+        var connecting = ConnectionMultiplexer.ConnectAsync(configuration);
         ConnectionMultiplexer multiplexer;
         try
         {
@@ -85,10 +81,38 @@ public static class RedisCacheStoreFactory
             throw;
         }
 
-        var credentialsRejected = !multiplexer.IsConnected
-            && connectLog.ToString().Contains(nameof(ConnectionFailureType.AuthenticationFailure), StringComparison.Ordinal);
-        return new RedisCacheStore(multiplexer, copy, endpoints, logger, credentialsRejected);
+        return new RedisCacheStore(multiplexer, copy, endpoints, logger);
     }
+
+    // The store's options win over the same settings in the connection string.
+    internal static void Configure(ConfigurationOptions configuration, RedisCacheStoreOptions options)
+    {
+        // Keep running when Redis is down at start: the store reconnects and caching resumes.
+        configuration.AbortOnConnectFail = false;
+        configuration.ConnectTimeout = WholeMilliseconds(options.ConnectTimeout);
+        configuration.ConnectRetry = options.ConnectRetry;
+        configuration.AsyncTimeout = WholeMilliseconds(options.OperationTimeout);
+        configuration.SyncTimeout = WholeMilliseconds(options.OperationTimeout);
+        configuration.KeepAlive = (int)Math.Ceiling(options.KeepAlive.TotalSeconds);
+        configuration.ReconnectRetryPolicy = new ExponentialRetry(
+            WholeMilliseconds(options.ReconnectBackoff), WholeMilliseconds(options.ReconnectMaxBackoff));
+
+        // Overdue commands are found on the heartbeat (1 s by default): a quarter of the operation
+        // timeout keeps a timed-out call close to its bound without polling a 5 s bound often.
+        configuration.HeartbeatInterval = TimeSpan.FromTicks(Math.Clamp(
+            options.OperationTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(1).Ticks));
+
+        // Without a connection a call fails at once instead of waiting in the client's backlog for
+        // the operation timeout: the caller runs the step without the cache, and every call of a
+        // run would otherwise pay that wait while Redis is down.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+
+        // No retries inside the client: a retried command could take several operation timeouts,
+        // and a failed cache call costs only a miss.
+        configuration.RetryPolicy = RetryPolicy.None;
+    }
+
+    private static int WholeMilliseconds(TimeSpan value) => (int)Math.Ceiling(value.TotalMilliseconds);
 
     // A connect abandoned by cancellation still completes later: close what it opened.
     private static async Task DisposeWhenConnectedAsync(Task<ConnectionMultiplexer> connecting)

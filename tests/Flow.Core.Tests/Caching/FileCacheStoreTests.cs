@@ -9,7 +9,7 @@ public sealed class FileCacheStoreTests : CacheStoreContractTests
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "flow-file-store-" + Guid.NewGuid().ToString("N"));
 
-    protected override ICacheStore CreateStore(TimeProvider time) => new FileCacheStore(_root, time);
+    protected override Task<ICacheStore> CreateStoreAsync(TimeProvider time) => Task.FromResult<ICacheStore>(new FileCacheStore(_root, time));
 
     public override async Task DisposeAsync()
     {

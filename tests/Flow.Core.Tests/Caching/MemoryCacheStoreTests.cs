@@ -4,7 +4,7 @@ namespace Flow.Tests.Caching;
 
 public sealed class MemoryCacheStoreTests : CacheStoreContractTests
 {
-    protected override ICacheStore CreateStore(TimeProvider time) => new MemoryCacheStore(time);
+    protected override Task<ICacheStore> CreateStoreAsync(TimeProvider time) => Task.FromResult<ICacheStore>(new MemoryCacheStore(time));
 
     [Fact]
     public async Task CollectGarbageAsync_AccessesAtTheSameInstant_EvictsInAccessOrder()

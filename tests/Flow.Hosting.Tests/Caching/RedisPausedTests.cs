@@ -46,7 +46,7 @@ public sealed class RedisPausedTests
         await using var stores = Stores(cache, harness.Logs);
         await stores.GetAsync(CancellationToken.None); // connected before the pause: the run alone is timed
 
-        using (var control = await ConnectionMultiplexer.ConnectAsync(server.Configuration))
+        using (var control = await ConnectionMultiplexer.ConnectAsync(server.Configuration + ",allowAdmin=true"))
         {
             await control.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "60000", "ALL").WaitAsync(TimeSpan.FromSeconds(10));
         }

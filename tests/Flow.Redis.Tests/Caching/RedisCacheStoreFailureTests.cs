@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Flow.Caching;
 using Flow.Redis.Caching;
 using StackExchange.Redis;
+using Xunit.Abstractions;
 using ListLogger = Flow.Redis.Tests.Caching.RedisCacheStoreTests.ListLogger;
 
 namespace Flow.Redis.Tests.Caching;
@@ -21,11 +22,13 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     private readonly RedisServerFixture _redis;
     private readonly string _prefix;
     private readonly ListLogger _logger = new();
+    private readonly ITestOutputHelper _output;
     private ConnectionMultiplexer? _raw;
 
-    public RedisCacheStoreFailureTests(RedisServerFixture redis)
+    public RedisCacheStoreFailureTests(RedisServerFixture redis, ITestOutputHelper output)
     {
         _redis = redis;
+        _output = output;
         _prefix = redis.NewKeyPrefix();
     }
 
@@ -38,7 +41,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     {
         if (_raw is not null)
         {
-            foreach (var key in _raw.GetServer(_redis.Host, _redis.Port).Keys(pattern: _prefix + "*", pageSize: 1000).ToArray())
+            await foreach (var key in _raw.GetServer(_redis.Host, _redis.Port).KeysAsync(pattern: _prefix + "*", pageSize: 1000))
             {
                 await Raw.KeyDeleteAsync(key).WaitAsync(Bound);
             }
@@ -52,7 +55,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     public async Task GetStatsAsync_HashAndStreamUnderThePrefix_AreSkippedCountedOnceAndKept()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sig", "in"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa00", "bb00"), new byte[10], Ttl, default).WaitAsync(Bound);
         await AddForeignKeysAsync();
 
         var stats = await store.GetStatsAsync(default).WaitAsync(Bound);
@@ -67,7 +70,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     public async Task CollectGarbageAsync_ZeroBound_EvictsTheEntries_NeverTheForeignKeys()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sig", "in"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa00", "bb00"), new byte[10], Ttl, default).WaitAsync(Bound);
         await AddForeignKeysAsync();
 
         var result = await store.CollectGarbageAsync(maxBytes: 0, default).WaitAsync(Bound);
@@ -82,7 +85,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     public async Task ClearAsync_Null_DeletesStringEntriesAndMetadata_LeavesKeysOfOtherTypesAndNames()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sig", "in"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa00", "bb00"), new byte[10], Ttl, default).WaitAsync(Bound);
         await store.SetMetadataAsync("pipeline.p", new byte[] { 1 }, default).WaitAsync(Bound);
         await AddForeignKeysAsync();
         await Raw.StringSetAsync(_prefix + "lease:x", "someone else's").WaitAsync(Bound);
@@ -101,17 +104,38 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StringKeysNamedLikeEntriesButNotShapedLikeThem_AreSkippedCountedAndKeptByStatsGcAndClear()
+    {
+        // Entry keys are lowercase hex on both sides: a string under e: with other names is someone else's.
+        await using var store = await ConnectAsync();
+        await store.SetAsync(new CacheKey("aa00", "bb00"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await Raw.StringSetAsync(_prefix + "e:SIG:in", "not ours").WaitAsync(Bound);
+        await Raw.StringSetAsync(_prefix + "e:aa00:bb00:extra", "not ours").WaitAsync(Bound);
+
+        var stats = await store.GetStatsAsync(default).WaitAsync(Bound);
+        var gc = await store.CollectGarbageAsync(maxBytes: 0, default).WaitAsync(Bound);
+        var cleared = await store.ClearAsync(null, default).WaitAsync(Bound);
+
+        Assert.Equal(new CacheStoreStats(Entries: 1, Bytes: 10, Signatures: 1), stats);
+        Assert.Equal(new CacheGcResult(Expired: 0, Evicted: 1, RemainingEntries: 0, RemainingBytes: 0), gc);
+        Assert.Equal(0, cleared);
+        Assert.True(await Raw.KeyExistsAsync(_prefix + "e:SIG:in").WaitAsync(Bound));
+        Assert.True(await Raw.KeyExistsAsync(_prefix + "e:aa00:bb00:extra").WaitAsync(Bound));
+        Assert.Equal(3, _logger.Lines.Count(line => line.Contains($"skipped 2 keys under {_prefix} that are not cache entries", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task ClearAsync_Signature_LeavesAStreamNamedLikeOneOfItsEntries()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("abc", "in"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("abc", "bb00"), new byte[10], Ttl, default).WaitAsync(Bound);
         await AddForeignKeysAsync(); // the stream is {prefix}e:abc:def
 
         var deleted = await store.ClearAsync(["abc"], default).WaitAsync(Bound);
 
         Assert.Equal(1, deleted);
         Assert.True(await Raw.KeyExistsAsync(_prefix + "e:abc:def").WaitAsync(Bound));
-        Assert.Null(await store.GetAsync(new CacheKey("abc", "in"), default).WaitAsync(Bound));
+        Assert.Null(await store.GetAsync(new CacheKey("abc", "bb00"), default).WaitAsync(Bound));
     }
 
     [Fact]
@@ -223,9 +247,9 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
                 _logger,
                 default).WaitAsync(Bound);
 
-            await store.SetAsync(new CacheKey("sig", "in"), new byte[] { 3 }, Ttl, default).WaitAsync(Bound);
+            await store.SetAsync(new CacheKey("aa00", "bb00"), new byte[] { 3 }, Ttl, default).WaitAsync(Bound);
 
-            Assert.Equal(new byte[] { 3 }, await store.GetAsync(new CacheKey("sig", "in"), default).WaitAsync(Bound));
+            Assert.Equal(new byte[] { 3 }, await store.GetAsync(new CacheKey("aa00", "bb00"), default).WaitAsync(Bound));
             Assert.Equal(1, (await store.GetStatsAsync(default).WaitAsync(Bound)).Entries);
         }
         finally
@@ -240,22 +264,7 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
         var server = await RedisServerFixture.StartPrivateServerAsync().WaitAsync(Bound);
         try
         {
-            await using var store = await RedisCacheStoreFactory.ConnectAsync(
-                new RedisCacheStoreOptions { Configuration = server.Configuration, KeyPrefix = _prefix, OperationTimeout = TimeSpan.FromMilliseconds(500) },
-                _logger,
-                default).WaitAsync(Bound);
-            using var control = await ConnectionMultiplexer.ConnectAsync(server.Configuration).WaitAsync(Bound);
-
-            // CLIENT PAUSE holds every other client's commands, as a hung server would.
-            await control.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000").WaitAsync(Bound);
-            var clock = Stopwatch.StartNew();
-
-            var error = await Xunit.Record.ExceptionAsync(() => store.GetAsync(new CacheKey("sig", "in"), default)).WaitAsync(Bound);
-
-            var failure = Assert.IsType<CacheStoreException>(error);
-            Assert.Equal(CacheStoreFailure.TimedOut, failure.Failure);
-            Assert.StartsWith($"cache store Redis {server.Configuration} did not answer: no reply within 0.5 s", failure.Message, StringComparison.Ordinal);
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"took {clock.Elapsed}");
+            await ServerThatStopsAnsweringAsync(server);
         }
         finally
         {
@@ -263,17 +272,106 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
         }
     }
 
+    private async Task ServerThatStopsAnsweringAsync(RedisServerFixture server)
+    {
+        await using var store = await ConnectAsync(server.Configuration, TimeSpan.FromMilliseconds(500));
+        await using var control = await PauseAsync(server, TimeSpan.FromSeconds(3));
+        var clock = Stopwatch.StartNew();
+
+        var error = await Xunit.Record.ExceptionAsync(() => store.GetAsync(new CacheKey("aa00", "bb00"), default)).WaitAsync(Bound);
+
+        var failure = Assert.IsType<CacheStoreException>(error);
+        Assert.Equal(CacheStoreFailure.TimedOut, failure.Failure);
+        Assert.Equal($"cache store Redis {server.Configuration} did not answer: no reply within 0.5 s; is the server overloaded or blocked?", failure.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task EveryCall_ServerPausedForTenSeconds_FailsTimedOutWithinAboutTheOperationTimeout_NeverHangs()
+    {
+        var server = await RedisServerFixture.StartPrivateServerAsync().WaitAsync(Bound);
+        try
+        {
+            await EveryCallPausedAsync(server);
+        }
+        finally
+        {
+            await server.DisposeAsync().WaitAsync(Bound);
+        }
+    }
+
+    private async Task EveryCallPausedAsync(RedisServerFixture server)
+    {
+        // CLIENT PAUSE 20000 ALL holds every client's commands, as a hung server would: the client
+        // times the commands out, then drops the connection and cannot get an answer on a new one.
+        await using var store = await ConnectAsync(server.Configuration, TimeSpan.FromMilliseconds(500));
+        await store.SetAsync(new CacheKey("aa00", "bb00"), new byte[] { 1 }, Ttl, default).WaitAsync(Bound);
+        var paused = Stopwatch.StartNew();
+        await using var control = await PauseAsync(server, TimeSpan.FromSeconds(20));
+
+        var calls = new[] { "get", "set", "metadata", "set-metadata", "stats", "clear", "gc", "get", "set" };
+        foreach (var call in calls)
+        {
+            var clock = Stopwatch.StartNew();
+            var error = await Xunit.Record.ExceptionAsync(() => Call(store, call)).WaitAsync(Bound);
+            clock.Stop();
+
+            _output.WriteLine($"{call}: {clock.Elapsed.TotalMilliseconds:0} ms: {error?.Message}");
+            var failure = Assert.IsType<CacheStoreException>(error);
+            Assert.True(failure.Failure == CacheStoreFailure.TimedOut, $"{call}: {failure.Message}");
+            Assert.StartsWith($"cache store Redis {server.Configuration} did not answer: ", failure.Message, StringComparison.Ordinal);
+            // About the 0.5 s operation timeout; the bound leaves room for a loaded machine, far from the 20 s pause.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"{call} took {clock.Elapsed}");
+        }
+
+        Assert.True(paused.Elapsed < TimeSpan.FromSeconds(20), $"the calls outlasted the pause ({paused.Elapsed}): the test proves nothing");
+
+        // When the pause ends the store serves again, without a restart.
+        var deadline = Stopwatch.StartNew();
+        byte[]? read = null;
+        while (read is null && deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            try
+            {
+                read = await store.GetAsync(new CacheKey("aa00", "bb00"), default).WaitAsync(Bound);
+            }
+            catch (CacheStoreException)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        Assert.Equal(new byte[] { 1 }, read);
+    }
+
+    // Pauses the server from a second connection, returned to be disposed once the pause is over:
+    // the pause holds that connection too, and closing it waits for an answer.
+    private static async Task<ConnectionMultiplexer> PauseAsync(RedisServerFixture server, TimeSpan duration)
+    {
+        var control = await ConnectionMultiplexer.ConnectAsync(server.Configuration + ",allowAdmin=true").WaitAsync(Bound);
+        var milliseconds = ((long)duration.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await control.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", milliseconds, "ALL").WaitAsync(Bound);
+        return control;
+    }
+
+    private Task<ICacheStore> ConnectAsync(string configuration, TimeSpan operationTimeout) =>
+        RedisCacheStoreFactory.ConnectAsync(
+            new RedisCacheStoreOptions { Configuration = configuration, KeyPrefix = _prefix, OperationTimeout = operationTimeout },
+            _logger,
+            default).WaitAsync(Bound);
+
     private Task AddForeignKeysAsync() => Task.WhenAll(
         Raw.HashSetAsync(_prefix + "e:xyz", "field", "value"),
         Raw.ExecuteAsync("XADD", _prefix + "e:abc:def", "*", "data", "{}")).WaitAsync(Bound);
 
     private static Task Call(ICacheStore store, string call) => call switch
     {
-        "get" => store.GetAsync(new CacheKey("sig", "in"), default),
-        "set" => store.SetAsync(new CacheKey("sig", "in"), new byte[] { 1 }, Ttl, default),
+        "get" => store.GetAsync(new CacheKey("aa00", "bb00"), default),
+        "set" => store.SetAsync(new CacheKey("aa00", "bb00"), new byte[] { 1 }, Ttl, default),
         "stats" => store.GetStatsAsync(default),
         "clear" => store.ClearAsync(null, default),
         "gc" => store.CollectGarbageAsync(0, default),
+        "set-metadata" => store.SetMetadataAsync("pipeline.p", new byte[] { 1 }, default),
         _ => store.GetMetadataAsync("pipeline.p", default),
     };
 

@@ -23,8 +23,8 @@ public sealed partial class RedisCacheStoreTests
         await using var store = await ConnectAsync();
         var value = RandomBytes(4096);
 
-        await store.SetAsync(new CacheKey("sig1", "in1"), value, Ttl, default).WaitAsync(Bound);
-        var read = await store.GetAsync(new CacheKey("sig1", "in1"), default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa01", "bb01"), value, Ttl, default).WaitAsync(Bound);
+        var read = await store.GetAsync(new CacheKey("aa01", "bb01"), default).WaitAsync(Bound);
 
         Assert.Equal(value, read);
     }
@@ -35,9 +35,9 @@ public sealed partial class RedisCacheStoreTests
         await using var store = await ConnectAsync();
         var buffer = Encoding.UTF8.GetBytes("xxhelloyy");
 
-        await store.SetAsync(new CacheKey("sig1", "in1"), buffer.AsMemory(2, 5), Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa01", "bb01"), buffer.AsMemory(2, 5), Ttl, default).WaitAsync(Bound);
 
-        Assert.Equal("hello"u8.ToArray(), await store.GetAsync(new CacheKey("sig1", "in1"), default).WaitAsync(Bound));
+        Assert.Equal("hello"u8.ToArray(), await store.GetAsync(new CacheKey("aa01", "bb01"), default).WaitAsync(Bound));
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed partial class RedisCacheStoreTests
     {
         await using var store = await ConnectAsync();
 
-        var read = await store.GetAsync(new CacheKey("sig1", "absent"), default).WaitAsync(Bound);
+        var read = await store.GetAsync(new CacheKey("aa01", "bb99"), default).WaitAsync(Bound);
 
         Assert.Null(read);
     }
@@ -57,18 +57,102 @@ public sealed partial class RedisCacheStoreTests
         await using var store = await ConnectAsync(prefix);
         using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Bound);
 
+        var before = DateTime.UtcNow;
         await store.SetAsync(new CacheKey("abc", "def"), new byte[] { 1, 2, 3 }, TimeSpan.FromMinutes(10), default).WaitAsync(Bound);
         var ttl = await raw.GetDatabase().KeyTimeToLiveAsync(prefix + "e:abc:def").WaitAsync(Bound);
+        var expiresAt = await raw.GetDatabase().KeyExpireTimeAsync(prefix + "e:abc:def").WaitAsync(Bound);
 
         Assert.NotNull(ttl);
         Assert.InRange(ttl.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+
+        // Redis keeps the absolute instant, by its own clock (this machine's: the server is local).
+        Assert.NotNull(expiresAt);
+        Assert.InRange(expiresAt.Value.ToUniversalTime(), before.AddMinutes(10).AddSeconds(-2), DateTime.UtcNow.AddMinutes(10).AddSeconds(2));
+    }
+
+    [Fact]
+    public async Task SetAsync_InfiniteTimeToLive_WritesNoExpiry_AndDropsTheExpiryOfTheEntryItReplaces()
+    {
+        var prefix = _redis.NewKeyPrefix();
+        await using var store = await ConnectAsync(prefix);
+        using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Bound);
+        var key = new CacheKey("abc", "def");
+
+        await store.SetAsync(key, new byte[] { 1 }, TimeSpan.FromMinutes(10), default).WaitAsync(Bound);
+        await store.SetAsync(key, new byte[] { 2 }, Timeout.InfiniteTimeSpan, default).WaitAsync(Bound);
+
+        Assert.Null(await raw.GetDatabase().KeyExpireTimeAsync(prefix + "e:abc:def").WaitAsync(Bound));
+        Assert.Equal(new byte[] { 2 }, await store.GetAsync(key, default).WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task SetAsync_TimeToLiveUnderAMillisecond_IsRoundedUpNotRefused()
+    {
+        await using var store = await ConnectAsync();
+        var key = new CacheKey("abc", "def");
+
+        // PX 0 would be an invalid command: the store rounds up to 1 ms, as the other stores do.
+        await store.SetAsync(key, new byte[] { 1 }, TimeSpan.FromTicks(1), default).WaitAsync(Bound);
+
+        await WaitUntilAsync(async () => await store.GetAsync(key, default) is null);
+    }
+
+    [Fact]
+    public async Task SetAsync_LongestTimeToLive_IsStored()
+    {
+        var prefix = _redis.NewKeyPrefix();
+        await using var store = await ConnectAsync(prefix);
+        using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Bound);
+
+        await store.SetAsync(new CacheKey("abc", "def"), new byte[] { 1 }, TimeSpan.MaxValue, default).WaitAsync(Bound);
+
+        var ttl = await raw.GetDatabase().KeyTimeToLiveAsync(prefix + "e:abc:def").WaitAsync(Bound);
+        Assert.NotNull(ttl);
+        Assert.True(ttl.Value > TimeSpan.FromDays(365 * 1000), $"time to live {ttl}");
+    }
+
+    [Fact]
+    public async Task CollectGarbageAsync_AfterRedisExpiredAnEntry_CountsOnlyTheLiveOnes()
+    {
+        // The contract's CollectGarbageAsync_RemovesExpiredEntriesOnly in Redis time: Redis removes
+        // the expired entry itself, so the collection finds nothing expired and counts only the rest.
+        var prefix = _redis.NewKeyPrefix();
+        await using var store = await ConnectAsync(prefix);
+        using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa11", "bb01"), new byte[10], TimeSpan.FromSeconds(1), default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa11", "bb02"), new byte[20], TimeSpan.FromDays(1), default).WaitAsync(Bound);
+        await WaitUntilGoneAsync(raw, prefix + "e:aa11:bb01");
+
+        var result = await store.CollectGarbageAsync(null, default).WaitAsync(Bound);
+
+        Assert.Equal(new CacheGcResult(Expired: 0, Evicted: 0, RemainingEntries: 1, RemainingBytes: 20), result);
+        Assert.Equal(new CacheStoreStats(1, 20, 1), await store.GetStatsAsync(default).WaitAsync(Bound));
+        Assert.NotNull(await store.GetAsync(new CacheKey("aa11", "bb02"), default).WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task CollectGarbageAsync_ExpiredAndOverBound_EvictsNothingRedisExpiredAlready()
+    {
+        // The contract's CollectGarbageAsync_ExpiredAndOverBound_RemovesExpiredBeforeEvicting in
+        // Redis time: an expired entry does not count toward the bound, so nothing live is evicted.
+        var prefix = _redis.NewKeyPrefix();
+        await using var store = await ConnectAsync(prefix);
+        using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa11", "a001"), new byte[100], TimeSpan.FromDays(1), default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa11", "b002"), new byte[100], TimeSpan.FromSeconds(1), default).WaitAsync(Bound);
+        await WaitUntilGoneAsync(raw, prefix + "e:aa11:b002");
+
+        var result = await store.CollectGarbageAsync(100, default).WaitAsync(Bound);
+
+        Assert.Equal(new CacheGcResult(Expired: 0, Evicted: 0, RemainingEntries: 1, RemainingBytes: 100), result);
+        Assert.NotNull(await store.GetAsync(new CacheKey("aa11", "a001"), default).WaitAsync(Bound));
     }
 
     [Fact]
     public async Task GetAsync_AfterTimeToLive_ReturnsNull()
     {
         await using var store = await ConnectAsync();
-        var key = new CacheKey("sig1", "short");
+        var key = new CacheKey("aa01", "bb02");
 
         // Timed from before the SET: Redis cannot expire the key earlier than a second after that,
         // however slow this machine is; timing from a later point would make the bound flaky.
@@ -114,9 +198,9 @@ public sealed partial class RedisCacheStoreTests
     public async Task GetStatsAsync_CountsEntriesBytesAndSignatures()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sigA", "1"), new byte[10], Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigA", "2"), new byte[20], Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigB", "1"), new byte[30], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "01"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "02"), new byte[20], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0b", "01"), new byte[30], Ttl, default).WaitAsync(Bound);
         await store.SetMetadataAsync("meta", new byte[1000], default).WaitAsync(Bound);
 
         var stats = await store.GetStatsAsync(default).WaitAsync(Bound);
@@ -129,7 +213,7 @@ public sealed partial class RedisCacheStoreTests
     {
         await using var store = await ConnectAsync();
         var writes = Enumerable.Range(0, 2500)
-            .Select(i => store.SetAsync(new CacheKey("sig" + (i % 7), i.ToString("D5")), new byte[3], Ttl, default));
+            .Select(i => store.SetAsync(new CacheKey("a" + (i % 7), i.ToString("D5")), new byte[3], Ttl, default));
         await Task.WhenAll(writes).WaitAsync(Bound);
 
         var stats = await store.GetStatsAsync(default).WaitAsync(Bound);
@@ -141,19 +225,19 @@ public sealed partial class RedisCacheStoreTests
     public async Task ClearAsync_WithSignatures_DeletesOnlyThoseSignatures()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sigA", "1"), new byte[] { 1 }, Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigA", "2"), new byte[] { 2 }, Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigAB", "1"), new byte[] { 3 }, Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigB", "1"), new byte[] { 4 }, Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "01"), new byte[] { 1 }, Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "02"), new byte[] { 2 }, Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0ab", "01"), new byte[] { 3 }, Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0b", "01"), new byte[] { 4 }, Ttl, default).WaitAsync(Bound);
         await store.SetMetadataAsync("meta", new byte[] { 5 }, default).WaitAsync(Bound);
 
-        var deleted = await store.ClearAsync(new[] { "sigA" }, default).WaitAsync(Bound);
+        var deleted = await store.ClearAsync(new[] { "aa0a" }, default).WaitAsync(Bound);
 
         Assert.Equal(2, deleted);
-        Assert.Null(await store.GetAsync(new CacheKey("sigA", "1"), default).WaitAsync(Bound));
-        Assert.Null(await store.GetAsync(new CacheKey("sigA", "2"), default).WaitAsync(Bound));
-        Assert.Equal(new byte[] { 3 }, await store.GetAsync(new CacheKey("sigAB", "1"), default).WaitAsync(Bound));
-        Assert.Equal(new byte[] { 4 }, await store.GetAsync(new CacheKey("sigB", "1"), default).WaitAsync(Bound));
+        Assert.Null(await store.GetAsync(new CacheKey("aa0a", "01"), default).WaitAsync(Bound));
+        Assert.Null(await store.GetAsync(new CacheKey("aa0a", "02"), default).WaitAsync(Bound));
+        Assert.Equal(new byte[] { 3 }, await store.GetAsync(new CacheKey("aa0ab", "01"), default).WaitAsync(Bound));
+        Assert.Equal(new byte[] { 4 }, await store.GetAsync(new CacheKey("aa0b", "01"), default).WaitAsync(Bound));
         Assert.Equal(new byte[] { 5 }, await store.GetMetadataAsync("meta", default).WaitAsync(Bound));
     }
 
@@ -162,25 +246,25 @@ public sealed partial class RedisCacheStoreTests
     {
         await using var store = await ConnectAsync();
         await using var neighbour = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sigA", "1"), new byte[] { 1 }, Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigB", "1"), new byte[] { 2 }, Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "01"), new byte[] { 1 }, Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0b", "01"), new byte[] { 2 }, Ttl, default).WaitAsync(Bound);
         await store.SetMetadataAsync("meta", new byte[] { 3 }, default).WaitAsync(Bound);
-        await neighbour.SetAsync(new CacheKey("sigA", "1"), new byte[] { 9 }, Ttl, default).WaitAsync(Bound);
+        await neighbour.SetAsync(new CacheKey("aa0a", "01"), new byte[] { 9 }, Ttl, default).WaitAsync(Bound);
 
         var deleted = await store.ClearAsync(null, default).WaitAsync(Bound);
 
         Assert.Equal(2, deleted);
         Assert.Equal(new CacheStoreStats(0, 0, 0), await store.GetStatsAsync(default).WaitAsync(Bound));
         Assert.Null(await store.GetMetadataAsync("meta", default).WaitAsync(Bound));
-        Assert.Equal(new byte[] { 9 }, await neighbour.GetAsync(new CacheKey("sigA", "1"), default).WaitAsync(Bound));
+        Assert.Equal(new byte[] { 9 }, await neighbour.GetAsync(new CacheKey("aa0a", "01"), default).WaitAsync(Bound));
     }
 
     [Fact]
     public async Task CollectGarbageAsync_WithoutBound_RemovesNothingAndReportsWhatRemains()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sigA", "1"), new byte[10], Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sigA", "2"), new byte[15], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "01"), new byte[10], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa0a", "02"), new byte[15], Ttl, default).WaitAsync(Bound);
 
         var result = await store.CollectGarbageAsync(null, default).WaitAsync(Bound);
 
@@ -191,19 +275,19 @@ public sealed partial class RedisCacheStoreTests
     public async Task CollectGarbageAsync_OverBound_EvictsTheLeastRecentlyUsedEntries()
     {
         await using var store = await ConnectAsync();
-        await store.SetAsync(new CacheKey("sig", "old1"), new byte[100], Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sig", "old2"), new byte[100], Ttl, default).WaitAsync(Bound);
-        await store.SetAsync(new CacheKey("sig", "used"), new byte[100], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa00", "0d01"), new byte[100], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa00", "0d02"), new byte[100], Ttl, default).WaitAsync(Bound);
+        await store.SetAsync(new CacheKey("aa00", "0e5e"), new byte[100], Ttl, default).WaitAsync(Bound);
         // OBJECT IDLETIME counts whole seconds: let the entries age, then use one of them.
         await Task.Delay(TimeSpan.FromSeconds(2.2));
-        Assert.NotNull(await store.GetAsync(new CacheKey("sig", "used"), default).WaitAsync(Bound));
+        Assert.NotNull(await store.GetAsync(new CacheKey("aa00", "0e5e"), default).WaitAsync(Bound));
 
         var result = await store.CollectGarbageAsync(maxBytes: 150, default).WaitAsync(Bound);
 
         Assert.Equal(new CacheGcResult(Expired: 0, Evicted: 2, RemainingEntries: 1, RemainingBytes: 100), result);
-        Assert.NotNull(await store.GetAsync(new CacheKey("sig", "used"), default).WaitAsync(Bound));
-        Assert.Null(await store.GetAsync(new CacheKey("sig", "old1"), default).WaitAsync(Bound));
-        Assert.Null(await store.GetAsync(new CacheKey("sig", "old2"), default).WaitAsync(Bound));
+        Assert.NotNull(await store.GetAsync(new CacheKey("aa00", "0e5e"), default).WaitAsync(Bound));
+        Assert.Null(await store.GetAsync(new CacheKey("aa00", "0d01"), default).WaitAsync(Bound));
+        Assert.Null(await store.GetAsync(new CacheKey("aa00", "0d02"), default).WaitAsync(Bound));
     }
 
     [Fact]
@@ -223,7 +307,7 @@ public sealed partial class RedisCacheStoreTests
             logger,
             default).WaitAsync(Bound);
 
-        var error = await Xunit.Record.ExceptionAsync(() => store.GetAsync(new CacheKey("sig", "in"), default)).WaitAsync(Bound);
+        var error = await Xunit.Record.ExceptionAsync(() => store.GetAsync(new CacheKey("aa00", "bb00"), default)).WaitAsync(Bound);
         stopwatch.Stop();
 
         var failure = Assert.IsType<CacheStoreException>(error);
@@ -252,7 +336,7 @@ public sealed partial class RedisCacheStoreTests
             },
             null,
             default).WaitAsync(Bound);
-        var key = new CacheKey("sig", "in");
+        var key = new CacheKey("aa00", "bb00");
         try
         {
             await store.SetAsync(key, new byte[] { 1 }, Ttl, default).WaitAsync(Bound);
@@ -299,6 +383,21 @@ public sealed partial class RedisCacheStoreTests
             () => RedisCacheStoreFactory.ConnectAsync(new RedisCacheStoreOptions(), null, default)).WaitAsync(Bound);
 
         Assert.IsType<ArgumentException>(error);
+    }
+
+    // EXISTS does not touch the key (no effect on OBJECT IDLETIME); Redis deletes an expired key
+    // when it is looked up, or within its active expiry cycle.
+    private static Task WaitUntilGoneAsync(ConnectionMultiplexer raw, string key) =>
+        WaitUntilAsync(async () => !await raw.GetDatabase().KeyExistsAsync(key));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition().WaitAsync(Bound))
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the condition did not hold within 10 s");
+            await Task.Delay(50);
+        }
     }
 
     private Task<ICacheStore> ConnectAsync(string? prefix = null) =>
