@@ -1,9 +1,6 @@
-using Flow.Settings;
 using Flow.Hosting;
 using Flow.Hosting.Options;
-using Flow.Caching;
 using Flow.Hosting.Running;
-using Flow.Pipelines;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -91,21 +88,13 @@ internal static class FlowCommandLine
     private static async Task<bool> CheckConfigurationAsync(IHost host, FlowRequest request, TextWriter error)
     {
         var configuration = host.Services.GetRequiredService<IConfiguration>();
-        var options = new FlowOptions();
-        var problems = new List<ConfigurationError>(FlowOptionsReader.Read(configuration, options));
-        problems.AddRange(CacheStoreProvider.Validate(options.Cache, host.Services.GetServices<CacheStoreRegistration>()));
-        problems.AddRange((await host.Services.GetRequiredService<FlowCatalog>().PlanAsync(options.Run.Pipeline, CancellationToken.None).ConfigureAwait(false)).Errors);
-        if (request.Verb == "run" && !string.IsNullOrEmpty(options.Run.Report) && RunSummary.ReportPathProblem(options.Run.Report) is { } reportProblem)
-        {
-            problems.Add(new ConfigurationError("Flow:Run:Report", reportProblem));
-        }
-
+        var problems = await FlowConfigurationCheck.CollectAsync(host.Services, request.Verb == "run", CancellationToken.None).ConfigureAwait(false);
         if (problems.Count == 0)
         {
             return true;
         }
 
-        var lines = problems.Distinct().Select(p => "  " + p + ConfigurationOrigin.Describe(configuration, p.Path));
+        var lines = problems.Select(p => "  " + p + ConfigurationOrigin.Describe(configuration, p.Path));
         var text = $"flow: configuration error{(problems.Count > 1 ? "s" : string.Empty)}:{Environment.NewLine}" + string.Join(Environment.NewLine, lines);
         await error.WriteLineAsync(text).ConfigureAwait(false);
         return false;

@@ -4,7 +4,7 @@ using Flow.Execution;
 namespace Flow;
 
 /// <summary>A node failed on a batch. The message names the pipeline, the node, the batch and its first record.</summary>
-public sealed class StepFailedException : Exception
+internal sealed class StepFailedException : Exception
 {
     private const int MaxRecordLength = 500;
 

@@ -8,7 +8,7 @@ using StackExchange.Redis.Availability;
 namespace Flow.Redis.Caching;
 
 /// <summary>Creates Redis cache stores.</summary>
-public static class RedisCacheStoreFactory
+internal static class RedisCacheStoreFactory
 {
     /// <summary>Whether <paramref name="configuration"/> parses as a StackExchange.Redis connection string naming at least one endpoint.</summary>
     /// <param name="configuration">The connection string.</param>

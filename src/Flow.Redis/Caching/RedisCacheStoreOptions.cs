@@ -5,7 +5,7 @@ namespace Flow.Redis.Caching;
 /// <see cref="Configuration"/> (<c>connectTimeout</c>, <c>syncTimeout</c>, <c>asyncTimeout</c>,
 /// <c>connectRetry</c>, <c>keepAlive</c>), so that one place decides how long a cache call may take.
 /// </summary>
-public sealed class RedisCacheStoreOptions
+internal sealed class RedisCacheStoreOptions
 {
     /// <summary>
     /// The StackExchange.Redis connection string, e.g. <c>127.0.0.1:6379</c> or

@@ -60,25 +60,28 @@ public sealed class RedisCacheStoreOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(heartbeatMs), configuration.HeartbeatInterval);
     }
 
-    public static TheoryData<string, Action<RedisCacheStoreOptions>> Invalid => new()
-    {
-        { "Configuration", o => o.Configuration = " " },
-        { "ConnectTimeout", o => o.ConnectTimeout = TimeSpan.Zero },
-        { "ConnectTimeout", o => o.ConnectTimeout = TimeSpan.FromDays(30) },
-        { "OperationTimeout", o => o.OperationTimeout = TimeSpan.FromMilliseconds(-1) },
-        { "OperationTimeout", o => o.OperationTimeout = TimeSpan.FromTicks(1) },
-        { "ConnectRetry", o => o.ConnectRetry = 0 },
-        { "ConnectRetry", o => o.ConnectRetry = 11 },
-        { "KeepAlive", o => o.KeepAlive = TimeSpan.FromMilliseconds(999) },
-        { "KeepAlive", o => o.KeepAlive = TimeSpan.FromDays(2) },
-        { "ReconnectBackoff", o => o.ReconnectBackoff = TimeSpan.Zero },
-        { "ReconnectMaxBackoff", o => o.ReconnectMaxBackoff = TimeSpan.FromMilliseconds(999) },
-    };
+    private static readonly (string Name, Action<RedisCacheStoreOptions> Change)[] InvalidChanges =
+    [
+        ("Configuration", o => o.Configuration = " "),
+        ("ConnectTimeout", o => o.ConnectTimeout = TimeSpan.Zero),
+        ("ConnectTimeout", o => o.ConnectTimeout = TimeSpan.FromDays(30)),
+        ("OperationTimeout", o => o.OperationTimeout = TimeSpan.FromMilliseconds(-1)),
+        ("OperationTimeout", o => o.OperationTimeout = TimeSpan.FromTicks(1)),
+        ("ConnectRetry", o => o.ConnectRetry = 0),
+        ("ConnectRetry", o => o.ConnectRetry = 11),
+        ("KeepAlive", o => o.KeepAlive = TimeSpan.FromMilliseconds(999)),
+        ("KeepAlive", o => o.KeepAlive = TimeSpan.FromDays(2)),
+        ("ReconnectBackoff", o => o.ReconnectBackoff = TimeSpan.Zero),
+        ("ReconnectMaxBackoff", o => o.ReconnectMaxBackoff = TimeSpan.FromMilliseconds(999)),
+    ];
+
+    public static TheoryData<int> Invalid => new(Enumerable.Range(0, InvalidChanges.Length));
 
     [Theory]
     [MemberData(nameof(Invalid))]
-    public void Validate_OutOfRange_ThrowsNamingTheOption(string name, Action<RedisCacheStoreOptions> change)
+    public void Validate_OutOfRange_ThrowsNamingTheOption(int index)
     {
+        var (name, change) = InvalidChanges[index];
         var options = new RedisCacheStoreOptions { Configuration = "127.0.0.1:6379" };
         change(options);
 

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Flow.Worker;
+namespace Flow.Hosting.Running;
 
 /// <summary>
 /// <c>flow cache stats|clear|gc|explain [--pipeline NAME]</c>: look after the step cache of this
