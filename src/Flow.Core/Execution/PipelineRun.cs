@@ -246,7 +246,7 @@ internal sealed class PipelineRun
         var capacity = Math.Max(2, 2 * parallelism);
         if (processor is not ILookaheadProcessor { Lookahead: > 0 } lookahead)
         {
-            var step = _blocks.Transform<Batch, Batch>(node.Name, owner, batch => RunStepAsync(node, stats, batch, processor.ProcessAsync(batch, Abort)), parallelism, capacity);
+            var step = _blocks.Transform<Batch, Batch>(node.Name, owner, batch => RunStepAsync(node, stats, batch, () => processor.ProcessAsync(batch, Abort)), parallelism, capacity);
             _outputs[node.Name] = step;
             return step;
         }
@@ -254,18 +254,18 @@ internal sealed class PipelineRun
         // Cache lookups (hash, fetch, decode) run ahead of the step, several at once and in order,
         // so a replay is not one store round trip at a time; the step block then only computes misses.
         var prepare = _blocks.Transform<Batch, PreparedBatch>(node.Name, owner, batch => NotDropped(node, batch, lookahead.PrepareAsync(batch, Abort)), lookahead.Lookahead, lookahead.Lookahead);
-        var finish = _blocks.Transform<PreparedBatch, Batch>(node.Name, owner, prepared => RunStepAsync(node, stats, prepared.Input, lookahead.FinishAsync(prepared, Abort)), parallelism, capacity);
+        var finish = _blocks.Transform<PreparedBatch, Batch>(node.Name, owner, prepared => RunStepAsync(node, stats, prepared.Input, () => lookahead.FinishAsync(prepared, Abort)), parallelism, capacity);
         prepare.LinkTo(finish, new DataflowLinkOptions { PropagateCompletion = true });
         _outputs[node.Name] = finish;
         return prepare;
     }
 
     /// <summary>Runs one batch through the step's processor; the one place that counts hits and computed batches.</summary>
-    private async Task<Batch> RunStepAsync(PlannedNode node, NodeStats stats, Batch batch, ValueTask<StepOutput> work)
+    private async Task<Batch> RunStepAsync(PlannedNode node, NodeStats stats, Batch batch, Func<ValueTask<StepOutput>> work)
     {
         var started = Stopwatch.GetTimestamp();
         var recordsIn = batch.Count;
-        var output = await NotDropped(node, batch, work).ConfigureAwait(false);
+        var output = await NotDropped(node, batch, work()).ConfigureAwait(false);
         if (output.Replayed)
         {
             stats.AddHit();

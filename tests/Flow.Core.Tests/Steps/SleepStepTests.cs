@@ -33,6 +33,11 @@ public sealed class SleepStepTests
         Assert.Equal(Enumerable.Range(0, 100).Select(i => (object?)(long)i), _harness.Collected().Records.Select(r => r["id"]));
         // Timers may fire a little early on a loaded machine: allow 10% slack below the total.
         Assert.True(clock.Elapsed >= expectedMinimum * 0.9, $"took {clock.Elapsed.TotalMilliseconds} ms, expected at least {expectedMinimum.TotalMilliseconds} ms");
+
+        // The node's time is the time its batches spent in the step, not zero.
+        var nap = result.Nodes.Single(n => n.Name == "nap");
+        Assert.True(nap.Elapsed >= expectedMinimum * 0.9, $"the step's time is {nap.Elapsed.TotalMilliseconds} ms");
+        Assert.Equal(nap.Elapsed.Ticks, nap.AverageCompute.Ticks * nap.Misses, tolerance: nap.Elapsed.Ticks / 2.0);
     }
 
     [Theory]
