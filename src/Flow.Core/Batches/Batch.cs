@@ -68,6 +68,16 @@ public sealed class Batch
     /// <summary>A new batch with the same identity, other records, and those records' serialized bytes.</summary>
     internal Batch With(IReadOnlyList<Record> records, ReadOnlyMemory<byte> encoded) => new(_id, records) { Encoded = encoded };
 
+    /// <summary>
+    /// True for the stand-in of a batch that failed in a step whose source takes failures upon itself
+    /// (a stream delivers its entries again): it carries no records, passes the later nodes untouched,
+    /// and no sink writes it, so the order of the others is kept.
+    /// </summary>
+    internal bool IsFailed { get; private init; }
+
+    /// <summary>The stand-in of this batch after it failed (see <see cref="IsFailed"/>).</summary>
+    internal Batch AsFailed() => new(_id, Array.Empty<Record>()) { IsFailed = true };
+
     /// <summary>The view of this batch a step gets: the same records, the position hidden unless the step reads it.</summary>
     internal Batch ForStep(bool readsPosition) => readsPosition ? this : new Batch(this, positionHidden: true);
 

@@ -83,7 +83,7 @@ internal sealed class OutputPublisher
             }
         }
 
-        var files = sinks.Select(s => s.Sink).OfType<IFileOutput>().Select(f => new Move(f.PartialPath, f.TargetPath)).ToList();
+        var files = sinks.Select(s => s.Sink).OfType<IFileOutput>().Where(f => !f.Appends).Select(f => new Move(f.PartialPath, f.TargetPath)).ToList();
         var journal = files.Count > 1 ? JournalPath : null;
         if (journal is not null)
         {

@@ -40,6 +40,9 @@ internal sealed class PipelineRun
     private readonly Dictionary<string, ITargetBlock<Batch>> _heads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ISourceBlock<Batch>> _outputs = new(StringComparer.Ordinal);
     private readonly List<(string Owner, string? Node, Task Task)> _watched = new();
+    private readonly bool _unbounded;
+    private readonly BatchTracker _tracker;
+    private readonly Dictionary<string, int> _sinksReached = new(StringComparer.Ordinal);
     private Exception? _fault;
     private int _interrupted;
     private int _ended;
@@ -57,6 +60,45 @@ internal sealed class PipelineRun
         {
             _stats[node.Name] = new NodeStats(plan.Name, node.Name, node.Kind, node.Definition.Type);
         }
+
+        // A stream has no end to publish at: its file outputs append, a stop is its normal end, and
+        // its batches are acknowledged once every sink reached from their source has written them.
+        _unbounded = plan.Nodes.Any(n => n.Kind == NodeKind.Source && nodes[n.Name].Instance is IBatchSource { IsUnbounded: true });
+        var sinkInstances = plan.Nodes.Where(n => n.Kind == NodeKind.Sink).Select(n => nodes[n.Name].Instance).ToList();
+        if (_unbounded)
+        {
+            foreach (var file in sinkInstances.OfType<Sinks.IFileOutput>())
+            {
+                file.AppendToTarget();
+            }
+        }
+
+        _tracker = new BatchTracker(holdUntilPublished: sinkInstances.OfType<Sinks.IFileOutput>().Any(f => !f.Appends));
+        foreach (var source in plan.Nodes.Where(n => n.Kind == NodeKind.Source))
+        {
+            _sinksReached[source.Name] = SinksReachedFrom(source).Count();
+        }
+    }
+
+    private static IEnumerable<PlannedNode> SinksReachedFrom(PlannedNode node)
+    {
+        var seen = new HashSet<PlannedNode>();
+        var stack = new Stack<PlannedNode>(node.Consumers);
+        while (stack.Count > 0)
+        {
+            var next = stack.Pop();
+            if (!seen.Add(next))
+            {
+                continue;
+            }
+
+            foreach (var consumer in next.Consumers)
+            {
+                stack.Push(consumer);
+            }
+        }
+
+        return seen.Where(n => n.Kind == NodeKind.Sink);
     }
 
     private CancellationToken Abort => _abort.Token;
@@ -102,8 +144,10 @@ internal sealed class PipelineRun
                 await Quietly(progressTask).ConfigureAwait(false);
             }
 
+            // A stop is the normal end of an unbounded pipeline (once it drained); a bounded one was cut short.
             var status = _fault is not null ? RunStatus.Failed
-                : _abort.IsCancellationRequested || Volatile.Read(ref _interrupted) != 0 ? RunStatus.Interrupted
+                : _abort.IsCancellationRequested ? RunStatus.Interrupted
+                : Volatile.Read(ref _interrupted) != 0 && !_unbounded ? RunStatus.Interrupted
                 : RunStatus.Completed;
 
             if (status == RunStatus.Completed && _cache is not null)
@@ -117,6 +161,10 @@ internal sealed class PipelineRun
             {
                 await RunNodeAsync(null, () => publisher.PublishAsync(sinks, CancellationToken.None)).ConfigureAwait(false);
                 status = _fault is null ? RunStatus.Completed : RunStatus.Failed;
+                if (status == RunStatus.Completed)
+                {
+                    _tracker.Published(); // batches whose outputs waited for the publish are done now
+                }
             }
 
             return Finish(status, started);
@@ -263,9 +311,27 @@ internal sealed class PipelineRun
     /// <summary>Runs one batch through the step's processor; the one place that counts hits and computed batches.</summary>
     private async Task<Batch> RunStepAsync(PlannedNode node, NodeStats stats, Batch batch, Func<ValueTask<StepOutput>> work)
     {
+        if (batch.IsFailed)
+        {
+            return batch; // failed upstream: passes untouched, in its place
+        }
+
         var started = Stopwatch.GetTimestamp();
         var recordsIn = batch.Count;
-        var output = await NotDropped(node, batch, work()).ConfigureAwait(false);
+        StepOutput output;
+        try
+        {
+            output = await NotDropped(node, batch, work()).ConfigureAwait(false);
+        }
+        catch (StepFailedException ex) when (_tracker.HandlesFailures(batch.Identity) && !Abort.IsCancellationRequested)
+        {
+            // The source delivers the batch's entries again (and sets them aside after too many
+            // deliveries): the batch fails, the run goes on.
+            RunnerLog.BatchFailed(_logger, _plan.Name, node.Name, batch.Identity.Index, ex.Message);
+            _tracker.Failed(batch.Identity, ex);
+            return batch.AsFailed();
+        }
+
         if (output.Replayed)
         {
             stats.AddHit();
@@ -305,6 +371,11 @@ internal sealed class PipelineRun
             SinkOwner(node.Name),
             async batch =>
             {
+                if (batch.IsFailed)
+                {
+                    return; // its source hears of the failure, and delivers it again
+                }
+
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
@@ -316,11 +387,56 @@ internal sealed class PipelineRun
                 }
 
                 stats.AddBatch(batch.Count, batch.Count, Stopwatch.GetTimestamp() - started);
+                _tracker.SinkWrote(batch.Identity);
             },
             capacity: 2);
     }
 
-    private async Task ProduceAsync(PlannedNode node, ISource source)
+    private Task ProduceAsync(PlannedNode node, ISource source) =>
+        source is IBatchSource batches ? ProduceBatchesAsync(node, batches) : ProduceRecordsAsync(node, source);
+
+    /// <summary>Sends the batches a batch source forms, each tracked until every sink it reaches has written it.</summary>
+    private async Task ProduceBatchesAsync(PlannedNode node, IBatchSource source)
+    {
+        var stats = _stats[node.Name];
+        var sinks = _sinksReached[node.Name];
+        var count = 0L;
+        try
+        {
+            var busy = Stopwatch.GetTimestamp();
+            await foreach (var formed in source.ReadBatchesAsync(_plan.BatchSize, _stop, Abort).WithCancellation(Abort).ConfigureAwait(false))
+            {
+                stats.AddElapsed(Stopwatch.GetTimestamp() - busy);
+                var batch = new Batch(formed.Id, formed.Records);
+                if (formed.Receipt is { } receipt)
+                {
+                    _tracker.Register(formed.Id, receipt, sinks);
+                }
+
+                count += batch.Count;
+                stats.AddBatch(0, batch.Count, 0);
+                await SendToConsumersAsync(node, batch).ConfigureAwait(false);
+                busy = Stopwatch.GetTimestamp();
+            }
+
+            if (_stop.IsCancellationRequested)
+            {
+                Interlocked.Exchange(ref _interrupted, 1);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested && !Abort.IsCancellationRequested)
+        {
+            Interlocked.Exchange(ref _interrupted, 1);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !Abort.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"pipeline '{_plan.Name}', source '{node.Name}' failed after {count} records: {ex.Message}", ex);
+        }
+
+        CompleteConsumers(node);
+    }
+
+    private async Task ProduceRecordsAsync(PlannedNode node, ISource source)
     {
         var stats = _stats[node.Name];
         using var read = CancellationTokenSource.CreateLinkedTokenSource(_stop, Abort);
@@ -399,6 +515,12 @@ internal sealed class PipelineRun
     /// <summary>Takes one batch from each input in turn until all are done, then completes the target.</summary>
     private async Task MergeAsync(IReadOnlyList<BufferBlock<Batch>> inputs, ITargetBlock<Batch> target)
     {
+        if (_unbounded)
+        {
+            await MergeAsAvailableAsync(inputs, target).ConfigureAwait(false);
+            return;
+        }
+
         var active = inputs.ToList();
         while (active.Count > 0)
         {
@@ -420,6 +542,68 @@ internal sealed class PipelineRun
         }
 
         // An input that ended because the run aborted must not look like a clean end.
+        Abort.ThrowIfCancellationRequested();
+        target.Complete();
+    }
+
+    /// <summary>
+    /// The merge of an unbounded pipeline: an input that is idle (a quiet stream) must not hold up the
+    /// others, so batches are taken from whichever input has one, in turn among those that do. Order
+    /// across inputs is then the order of arrival; a stream has no other.
+    /// </summary>
+    private async Task MergeAsAvailableAsync(IReadOnlyList<BufferBlock<Batch>> inputs, ITargetBlock<Batch> target)
+    {
+        var active = inputs.ToList();
+        var waiting = new Task<bool>?[active.Count];
+        var next = 0;
+        while (active.Count > 0)
+        {
+            Batch? batch = null;
+            for (var k = 0; k < active.Count && batch is null; k++)
+            {
+                var i = (next + k) % active.Count;
+                if (active[i].TryReceive(out var received))
+                {
+                    batch = received;
+                    next = i + 1;
+                }
+            }
+
+            if (batch is not null)
+            {
+                if (!await target.SendAsync(batch, Abort).ConfigureAwait(false))
+                {
+                    await AwaitDeclinedAsync(target).ConfigureAwait(false);
+                    throw new InvalidOperationException("a merged node stopped accepting batches");
+                }
+
+                continue;
+            }
+
+            // Nothing waiting anywhere: sleep until some input has a batch or ends. One wait per input
+            // at a time, so an input that stays quiet does not pile up waits.
+            for (var i = 0; i < active.Count; i++)
+            {
+                waiting[i] ??= active[i].OutputAvailableAsync(Abort);
+            }
+
+            await Task.WhenAny(waiting.Take(active.Count).Select(w => w!)).ConfigureAwait(false);
+            for (var i = active.Count - 1; i >= 0; i--)
+            {
+                if (waiting[i]!.IsCompleted)
+                {
+                    var available = await waiting[i]!.ConfigureAwait(false);
+                    waiting[i] = null;
+                    if (!available)
+                    {
+                        active.RemoveAt(i);
+                        Array.Copy(waiting, i + 1, waiting, i, waiting.Length - i - 1);
+                        waiting[^1] = null;
+                    }
+                }
+            }
+        }
+
         Abort.ThrowIfCancellationRequested();
         target.Complete();
     }

@@ -40,4 +40,7 @@ internal static partial class RunnerLog
 
     [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "Pipeline {Pipeline}: {Records} records read, {Rate} records/s")]
     public static partial void Progress(ILogger logger, string pipeline, long records, long rate);
+
+    [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: batch {BatchIndex} failed at {Step} ({Reason}); its source delivers it again")]
+    public static partial void BatchFailed(ILogger logger, string pipeline, string step, long batchIndex, string reason);
 }

@@ -26,9 +26,23 @@ internal sealed class CsvSink : FileSink
     protected override void OnOpened()
     {
         _text = new StreamWriter(Output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 1 << 16, leaveOpen: true);
+        if (AppendsToExistingData)
+        {
+            // Appending to a file of an earlier run of a stream: its header gives the columns.
+            _columns = ReadHeader(TargetPath, _delimiter);
+        }
     }
 
-    public override async ValueTask WriteAsync(Batch batch, CancellationToken cancellationToken)
+    private static string[] ReadHeader(string path, string delimiter)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var options = new CsvReadOptions { Delimiter = delimiter, Header = false, InferTypes = false, RaggedRows = CsvRaggedRows.Allow };
+        var first = CsvRecordReader.ReadAsync(stream, path, options, CancellationToken.None).ToBlockingEnumerable().FirstOrDefault()
+                    ?? throw new InvalidOperationException($"'{path}' holds data but no CSV header to append under");
+        return first.Select(f => f.Value as string ?? string.Empty).ToArray();
+    }
+
+    protected override async ValueTask WriteBatchAsync(Batch batch, CancellationToken cancellationToken)
     {
         foreach (var record in batch.Records)
         {

@@ -39,26 +39,55 @@ internal abstract class FileSink : ISink, IFileOutput
 
     protected Stream Output => _stream ?? throw new InvalidOperationException("the sink is not open");
 
+    public bool Appends { get; private set; }
+
+    /// <summary>Whether the target held data before this run appended to it (a CSV header is then written already).</summary>
+    protected bool AppendsToExistingData { get; private set; }
+
+    public void AppendToTarget() => Appends = true;
+
     public ValueTask OpenAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(TargetPath)!);
-        _stream = new FileStream(PartialPath, new FileStreamOptions
+        _stream = new FileStream(Appends ? TargetPath : PartialPath, new FileStreamOptions
         {
-            Mode = FileMode.Create,
+            Mode = Appends ? FileMode.Append : FileMode.Create,
             Access = FileAccess.Write,
             Share = FileShare.Read,
             BufferSize = BufferSize,
             Options = FileOptions.Asynchronous,
         });
+        AppendsToExistingData = Appends && _stream.Length > 0;
         OnOpened();
         return ValueTask.CompletedTask;
     }
 
-    public abstract ValueTask WriteAsync(Batch batch, CancellationToken cancellationToken);
+    public async ValueTask WriteAsync(Batch batch, CancellationToken cancellationToken)
+    {
+        await WriteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+        if (Appends)
+        {
+            // The batch counts as written (and a stream entry may be acknowledged) once its lines
+            // are in the file: a crash after this repeats at most the batches not yet acknowledged.
+            await FlushFormatAsync(cancellationToken).ConfigureAwait(false);
+            await Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes one batch in the sink's format; whole records only reach <see cref="Output"/>.</summary>
+    protected abstract ValueTask WriteBatchAsync(Batch batch, CancellationToken cancellationToken);
 
     /// <summary>Writes out what is buffered, forces it to disk and closes <c>PATH.partial</c>: publishing is then only a rename.</summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
+        if (Appends)
+        {
+            await FlushFormatAsync(cancellationToken).ConfigureAwait(false);
+            await Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            _flushed = true;
+            return;
+        }
+
         await FlushFormatAsync(cancellationToken).ConfigureAwait(false);
         await Output.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (Output is FileStream file)
@@ -85,7 +114,10 @@ internal abstract class FileSink : ISink, IFileOutput
             await FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        File.Move(PartialPath, TargetPath, overwrite: true);
+        if (!Appends)
+        {
+            File.Move(PartialPath, TargetPath, overwrite: true);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -15,7 +15,7 @@ internal sealed class JsonLinesSink : FileSink
     {
     }
 
-    public override async ValueTask WriteAsync(Batch batch, CancellationToken cancellationToken)
+    protected override async ValueTask WriteBatchAsync(Batch batch, CancellationToken cancellationToken)
     {
         JsonLinesWriter.Write(batch.Records, _buffer);
         await Output.WriteAsync(_buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
