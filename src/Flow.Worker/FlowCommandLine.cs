@@ -53,6 +53,8 @@ internal static class FlowCommandLine
                     return FlowExitCode.Success;
                 case "cache":
                     return await CacheCommands.RunAsync(host.Services, request.CacheCommand!, output, cancellationToken).ConfigureAwait(false);
+                case "graph":
+                    return await GraphAsync(host.Services, request.GraphFormat, output, error).ConfigureAwait(false);
                 default:
                     // RunAsync disposes the services: take the exit code holder first.
                     var exitCode = host.Services.GetRequiredService<FlowExitCode>();
@@ -60,6 +62,33 @@ internal static class FlowCommandLine
                     return exitCode.Value;
             }
         }
+    }
+
+    /// <summary><c>flow graph</c>: each selected pipeline as Mermaid or DOT, with a run's counts when <c>--report</c> names its report.</summary>
+    private static async Task<int> GraphAsync(IServiceProvider services, string format, TextWriter output, TextWriter error)
+    {
+        var options = services.GetRequiredService<IOptions<FlowOptions>>().Value;
+        var plans = (await services.GetRequiredService<FlowCatalog>().PlanAsync(options.Run.Pipeline, CancellationToken.None).ConfigureAwait(false)).Plans;
+        foreach (var plan in plans)
+        {
+            IReadOnlyDictionary<string, PipelineGraph.NodeCounts>? counts = null;
+            if (!string.IsNullOrEmpty(options.Run.Report))
+            {
+                try
+                {
+                    counts = PipelineGraph.ReadReport(options.Run.Report, plan.Name);
+                }
+                catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+                {
+                    await error.WriteLineAsync("flow: " + ex.Message).ConfigureAwait(false);
+                    return FlowExitCode.ConfigurationError;
+                }
+            }
+
+            await output.WriteAsync(PipelineGraph.Render(plan, format, counts)).ConfigureAwait(false);
+        }
+
+        return FlowExitCode.Success;
     }
 
     private static IHost BuildHost(FlowRequest request)

@@ -23,6 +23,8 @@ internal sealed class FlowCommands
     // Options that stand for a configuration key, and how each writes its value there.
     private readonly List<(Option Option, string Key, Func<ParseResult, string?> Value)> _settings = [];
 
+    private readonly Option<string> _graphFormat;
+
     /// <summary>Builds the tree; <paramref name="execute"/> runs a configured command (output, error, cancellation).</summary>
     public FlowCommands(Func<FlowRequest, TextWriter, TextWriter, CancellationToken, Task<int>> execute)
     {
@@ -58,6 +60,12 @@ internal sealed class FlowCommands
 
         cache.SetAction(result => NeedsACacheCommand(result, cache));
 
+        // graph reads the report a run wrote: --report here names the file to read.
+        var format = new Option<string>("--format") { Description = "mermaid (default) or dot", HelpName = "mermaid|dot" };
+        format.AcceptOnlyFromAmong(PipelineGraph.Formats);
+        _graphFormat = format;
+        var graph = Verb(new VerbCommand("graph", "Draws each pipeline's graph (Mermaid or DOT); with --report FILE of a run, each step's hits and misses.", "graph"), pipeline, report, format);
+
         var help = new Command("help", "Shows the help of flow, or of the command named (flow help cache stats is flow cache stats --help).");
         var topic = new Argument<string[]>("COMMAND") { Arity = ArgumentArity.ZeroOrMore, Description = "A command, with its sub-command if it has one" };
         help.Arguments.Add(topic);
@@ -76,6 +84,7 @@ internal sealed class FlowCommands
         Root.Subcommands.Add(run);
         Root.Subcommands.Add(validate);
         Root.Subcommands.Add(cache);
+        Root.Subcommands.Add(graph);
         Root.Subcommands.Add(help);
         Root.Subcommands.Add(version);
         Strict(Root);
@@ -109,7 +118,10 @@ internal sealed class FlowCommands
         }
 
         overrides.AddRange(ConfigurationOverrides.Of(result));
-        return new FlowRequest(command.Verb, command.CacheCommand, result.GetValue(Config), overrides);
+        return new FlowRequest(command.Verb, command.CacheCommand, result.GetValue(Config), overrides)
+        {
+            GraphFormat = result.GetValue(_graphFormat) ?? "mermaid",
+        };
     }
 
     /// <summary>
