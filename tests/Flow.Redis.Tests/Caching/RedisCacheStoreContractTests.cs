@@ -5,25 +5,27 @@ using Flow.Tests.Caching;
 namespace Flow.Redis.Tests.Caching;
 
 /// <summary>
-/// The store contract on Redis: the collection's server, under a key prefix of its own per test.
-/// Redis expires keys and ages them for <c>OBJECT IDLETIME</c> by its own clock, which a test cannot
-/// move: the contract tests that pass only by moving the manual clock are skipped here, each with
-/// its reason, and <see cref="RedisCacheStoreTests"/> covers the same ground in real time.
+/// The store contract on Redis, under a key prefix of its own per test. Redis expires keys and ages
+/// them for <c>OBJECT IDLETIME</c> by its own clock, which a test cannot move: the contract tests
+/// that pass only by moving the manual clock are skipped here, each with its reason, and
+/// <see cref="RedisCacheStoreTests"/> covers the same ground in real time. A derived class names
+/// the server: a standalone one, or a Cluster.
 /// </summary>
-[Collection(RedisCollection.Name)]
-public sealed class RedisCacheStoreContractTests : CacheStoreContractTests
+public abstract class RedisCacheStoreContractTestsBase : CacheStoreContractTests
 {
     private const string RedisClock =
         "Redis expires entries by its own clock, which the test's manual clock cannot move; " +
         "covered in real time by RedisCacheStoreTests.";
 
-    private readonly RedisServerFixture _redis;
+    /// <summary>The StackExchange.Redis connection string of the server under test.</summary>
+    protected abstract string Configuration { get; }
 
-    public RedisCacheStoreContractTests(RedisServerFixture redis) => _redis = redis;
+    /// <summary>A key prefix no other test uses.</summary>
+    protected abstract string NewKeyPrefix();
 
     protected override Task<ICacheStore> CreateStoreAsync(TimeProvider time) =>
         RedisCacheStoreFactory.ConnectAsync(
-            new RedisCacheStoreOptions { Configuration = _redis.Configuration, KeyPrefix = _redis.NewKeyPrefix() },
+            new RedisCacheStoreOptions { Configuration = Configuration, KeyPrefix = NewKeyPrefix() },
             null,
             CancellationToken.None).WaitAsync(Timeout);
 
@@ -57,4 +59,25 @@ public sealed class RedisCacheStoreContractTests : CacheStoreContractTests
         "besides, a collection measures entries with STRLEN, which Redis 7.0 counts as a use (no CLIENT NO-TOUCH " +
         "before 7.2), so a second collection does not see the order the first one saw. A known limit of the Redis store.")]
     public override Task CollectGarbageAsync_Repeated_KeepsLeastRecentlyUsedOrder() => base.CollectGarbageAsync_Repeated_KeepsLeastRecentlyUsedOrder();
+}
+
+/// <summary>The store contract on the Redis collection's standalone server.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class RedisCacheStoreContractTests(RedisServerFixture redis) : RedisCacheStoreContractTestsBase
+{
+    protected override string Configuration => redis.Configuration;
+
+    protected override string NewKeyPrefix() => redis.NewKeyPrefix();
+}
+
+/// <summary>
+/// The store contract on a Redis Cluster of three masters: entries spread over every shard, so
+/// stats, clear and garbage collection must scan each primary and delete per hash slot.
+/// </summary>
+[Collection(RedisClusterCollection.Name)]
+public sealed class RedisClusterCacheStoreContractTests(RedisClusterFixture cluster) : RedisCacheStoreContractTestsBase
+{
+    protected override string Configuration => cluster.Configuration;
+
+    protected override string NewKeyPrefix() => cluster.NewKeyPrefix();
 }
