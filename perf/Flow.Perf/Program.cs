@@ -25,7 +25,7 @@ public static class Program
                 Console.Error.WriteLine("""
                     usage:
                       dotnet run -c Release --project perf/Flow.Perf -- bench [filter]
-                      dotnet run -c Release --project perf/Flow.Perf -- scenarios [--only a,b,c,d] [--redis host:port] [--out file.json] [--quick]
+                      dotnet run -c Release --project perf/Flow.Perf -- scenarios [--only a,b,c,d,e] [--redis host:port] [--out file.json] [--quick] [--e-records N] [--e-batch N] [--e-micros N]
                     """);
                 return 2;
         }

@@ -13,13 +13,18 @@ using Flow.Sources.BuiltIn;
 
 namespace Flow.Perf.Scenarios;
 
-internal sealed record ScenarioOptions(IReadOnlySet<string> Only, string? Redis, string? Out, bool Quick)
+/// <param name="Only">Scenarios to run: a, b, c, d by default; e (write-behind) only when named.</param>
+/// <param name="WriteBehind">The sizes of (e): records, BatchSize and the step's cost a record.</param>
+internal sealed record ScenarioOptions(IReadOnlySet<string> Only, string? Redis, string? Out, bool Quick, WriteBehindSizes WriteBehind)
 {
+    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "a", "b", "c", "d", "e" };
+
     public static ScenarioOptions Parse(string[] args)
     {
         var only = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "a", "b", "c", "d" };
         string? redis = null, output = null;
         var quick = false;
+        var sizes = new WriteBehindSizes(null, 100, 2);
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -36,9 +41,23 @@ internal sealed record ScenarioOptions(IReadOnlySet<string> Only, string? Redis,
                 case "--quick":
                     quick = true;
                     break;
+                case "--e-records":
+                    sizes = sizes with { Records = Whole(args, ++i, 1) };
+                    break;
+                case "--e-batch":
+                    sizes = sizes with { BatchSize = (int)Whole(args, ++i, 1) };
+                    break;
+                case "--e-micros":
+                    sizes = sizes with { Micros = (int)Whole(args, ++i, 0) };
+                    break;
                 default:
                     throw new ArgumentException($"unknown option '{args[i]}'");
             }
+        }
+
+        if (only.FirstOrDefault(o => !Known.Contains(o)) is { } unknown)
+        {
+            throw new ArgumentException($"unknown scenario '{unknown}' (a, b, c, d, e)");
         }
 
         // (c) compares against (b)'s cold runs: running one runs both.
@@ -48,9 +67,17 @@ internal sealed record ScenarioOptions(IReadOnlySet<string> Only, string? Redis,
             only.Add("c");
         }
 
-        return new ScenarioOptions(only, redis, output, quick);
+        return new ScenarioOptions(only, redis, output, quick, sizes);
     }
+
+    private static long Whole(string[] args, int i, long min) =>
+        i < args.Length && long.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min
+            ? value
+            : throw new ArgumentException($"'{args[i - 1]}' takes a whole number >= {min}");
 }
+
+/// <summary>Sizes of scenario (e); <paramref name="Records"/> null means the default (100,000, or 20,000 with --quick).</summary>
+internal sealed record WriteBehindSizes(long? Records, int BatchSize, int Micros);
 
 /// <summary>
 /// Runs the DESIGN.md performance scenarios in one process, each configuration a few times after a
@@ -77,7 +104,7 @@ internal static class ScenarioRunner
 
         RedisServer? ownRedis = null;
         var redis = options.Redis;
-        if (redis is null && (options.Only.Contains("b") || options.Only.Contains("d")))
+        if (redis is null && (options.Only.Contains("b") || options.Only.Contains("d") || options.Only.Contains("e")))
         {
             ownRedis = await RedisServer.StartAsync().ConfigureAwait(false);
             redis = ownRedis.Configuration;
@@ -100,6 +127,11 @@ internal static class ScenarioRunner
             {
                 await ReplayAsync(harness, options, redis!, series, targets, notes).ConfigureAwait(false);
             }
+
+            if (options.Only.Contains("e"))
+            {
+                await WriteBehindAsync(harness, options, redis!, series, notes).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -108,7 +140,11 @@ internal static class ScenarioRunner
 
         var report = new StringBuilder();
         report.AppendLine().AppendLine("## Runs").AppendLine().Append(Report.SeriesTable(series));
-        report.AppendLine().AppendLine("## Targets").AppendLine().Append(Report.TargetTable(targets));
+        if (targets.Count > 0)
+        {
+            report.AppendLine().AppendLine("## Targets").AppendLine().Append(Report.TargetTable(targets));
+        }
+
         if (notes.Count > 0)
         {
             report.AppendLine().AppendLine("## Notes").AppendLine();
@@ -138,7 +174,7 @@ internal static class ScenarioRunner
         return 0;
     }
 
-    /// <summary>(a) Generate → Filter → Compute → count through Flow (no cache decorator) vs the same on hand-written Dataflow.</summary>
+    /// <summary>(a) Generate → Filter → Compute → count through Flow (no step cache) vs the same on hand-written Dataflow.</summary>
     private static async Task OverheadAsync(Harness harness, ScenarioOptions options, List<Series> series, List<TargetResult> targets, List<string> notes)
     {
         var count = options.Quick ? 200_000L : 2_000_000L;
@@ -192,7 +228,7 @@ internal static class ScenarioRunner
             .Source("gen", "Generate", new { Count = count, Seed, Fields = WideFields })
             .Step("spin", "Spin", new { Micros = micros });
 
-        var off = new Series("b", "cache off (no decorator)", count);
+        var off = new Series("b", "cache off (no step cache)", count);
         var fileCold = new Series("b", "cache on, cold, File store", count);
         var redisCold = new Series("b", "cache on, cold, Redis store", count);
         var fileWarm = new Series("c", "cache on, warm (all hits), File store", count);
@@ -327,6 +363,64 @@ internal static class ScenarioRunner
             }
 
             notes.AddRange(await PhasesAsync(cache, batchSize, options.Quick ? 50 : 200).ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>
+    /// (e) cold runs where the store's writes, not the step, are the cost: many small batches and a
+    /// cheap step, so each miss's SET round trip is comparable to the step's work on the batch. Cache
+    /// off vs cold File and cold Redis, each cold run on a new, empty store, interleaved. No DESIGN.md
+    /// target: it shows what a miss costs when its write is on (or off) the batch's path.
+    /// </summary>
+    private static async Task WriteBehindAsync(Harness harness, ScenarioOptions options, string redis, List<Series> series, List<string> notes)
+    {
+        var sizes = options.WriteBehind;
+        var count = sizes.Records ?? (options.Quick ? 20_000L : 100_000L);
+        var batchSize = sizes.BatchSize;
+        var micros = sizes.Micros;
+        const int runs = 5;
+        var batches = (count + batchSize - 1) / batchSize;
+        Console.WriteLine($"(e) write-behind: {count:N0} records (5 fields), Spin {micros} µs a record, BatchSize {batchSize} ({batches:N0} misses a cold run), 1 warm-up + {runs} runs each, interleaved");
+
+        void Nodes(PipelineBuilder p) => p
+            .Source("gen", "Generate", new { Count = count, Seed, Fields = WideFields })
+            .Step("spin", "Spin", new { Micros = micros });
+
+        var off = new Series("e", $"cache off, BatchSize {batchSize}, Spin {micros} µs", count);
+        var fileCold = new Series("e", $"cache on, cold, File store, BatchSize {batchSize}, Spin {micros} µs", count);
+        var redisCold = new Series("e", $"cache on, cold, Redis store, BatchSize {batchSize}, Spin {micros} µs", count);
+        for (var i = 0; i <= runs; i++)
+        {
+            var o = await harness.RunAsync("writes", batchSize, Nodes, null).ConfigureAwait(false);
+            var line = new StringBuilder($"    run {i}{(i == 0 ? " (warm-up)" : "")}: off {o.Seconds:F3} s");
+            if (i > 0)
+            {
+                off.Add(o);
+            }
+
+            foreach (var (cold, open) in new (Series, Func<Task<CacheUnderTest>>)[] { (fileCold, CacheUnderTest.FileAsync), (redisCold, () => CacheUnderTest.RedisAsync(redis)) })
+            {
+                await using var cache = await open().ConfigureAwait(false);
+                var c = await harness.RunAsync("writes", batchSize, Nodes, cache.Cache).ConfigureAwait(false);
+                Expect(c, hits: 0, misses: batches, count, $"(e) {cache.Label} cold");
+                if (i > 0)
+                {
+                    cold.Add(c);
+                }
+
+                line.Append(CultureInfo.InvariantCulture, $", {cache.Label} cold {c.Seconds:F3} s");
+            }
+
+            Console.WriteLine(line);
+            Collect();
+        }
+
+        series.AddRange([off, fileCold, redisCold]);
+        foreach (var (cold, label) in new[] { (fileCold, "File"), (redisCold, "Redis") })
+        {
+            var extra = (cold.Median - off.Median) / batches * 1e6;
+            notes.Add($"(e) cold {label} vs off, {batches:N0} batches of {batchSize}, Spin {micros} µs: {cold.Median / off.Median:F3}x wall ({cold.Median:F3} s vs {off.Median:F3} s; {extra:F0} µs more a batch), " +
+                      $"{cold.MedianCpu / off.MedianCpu:F3}x CPU ({cold.MedianCpu:F3} s vs {off.MedianCpu:F3} s).");
         }
     }
 
