@@ -720,13 +720,19 @@ internal sealed class PipelineRun
     private async Task ReportProgressAsync(CancellationToken cancellationToken)
     {
         var sources = _plan.Nodes.Where(n => n.Kind == NodeKind.Source).Select(n => _stats[n.Name]).ToList();
+        var steps = _plan.Nodes.Where(n => n.Kind == NodeKind.Step).Select(n => _stats[n.Name]).ToList();
         using var timer = new PeriodicTimer(_options.ProgressInterval);
         var last = 0L;
+        var lastTime = Stopwatch.GetTimestamp();
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
         {
+            // The rate over the time that really passed: a tick can come late on a busy machine.
+            var now = Stopwatch.GetTimestamp();
             var records = sources.Sum(s => s.RecordsOut);
-            RunnerLog.Progress(_logger, _plan.Name, records, (long)((records - last) / _options.ProgressInterval.TotalSeconds));
-            last = records;
+            var seconds = Math.Max(Stopwatch.GetElapsedTime(lastTime, now).TotalSeconds, 0.001);
+            RunnerLog.Progress(_logger, _plan.Name, records, (long)((records - last) / seconds),
+                sources.Sum(s => s.Batches), steps.Sum(s => s.Hits), steps.Sum(s => s.Misses));
+            (last, lastTime) = (records, now);
         }
     }
 

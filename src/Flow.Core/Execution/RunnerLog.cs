@@ -38,8 +38,8 @@ internal static partial class RunnerLog
     [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: in-flight batches did not drain within {DrainMs} ms; abandoning them")]
     public static partial void DrainTimedOut(ILogger logger, string pipeline, long drainMs);
 
-    [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "Pipeline {Pipeline}: {Records} records read, {Rate} records/s")]
-    public static partial void Progress(ILogger logger, string pipeline, long records, long rate);
+    [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "Pipeline {Pipeline}: {Records} records read ({Rate} records/s), {Batches} batches; step batches: {Hits} hits, {Misses} computed")]
+    public static partial void Progress(ILogger logger, string pipeline, long records, long rate, long batches, long hits, long misses);
 
     [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: batch {BatchIndex} failed at {Step} ({Reason}); its source delivers it again")]
     public static partial void BatchFailed(ILogger logger, string pipeline, string step, long batchIndex, string reason);

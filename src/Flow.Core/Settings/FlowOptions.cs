@@ -18,8 +18,8 @@ public sealed class FlowOptions
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>How often long runs log their progress (records/s). Default 10 seconds.</summary>
-    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>How often long runs log their progress (records read, records/s, batches, hits). Default 5 seconds.</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Once a run is aborted (a node failed, or the drain after a stop ran out), how long its sources

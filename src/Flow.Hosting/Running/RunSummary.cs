@@ -10,7 +10,7 @@ internal static class RunSummary
 {
     public static string FormatTable(PipelineResult result)
     {
-        var header = new[] { "node", "kind", "batches", "hits", "misses", "records in", "records out", "time", "saved" };
+        var header = new[] { "node", "kind", "batches", "hits", "misses", "records in", "records out", "time ms", "saved ms" };
         var rows = result.Nodes.Select(n => new[]
         {
             n.Name,
@@ -20,12 +20,15 @@ internal static class RunSummary
             n.Kind == NodeKind.Step ? Count(n.Misses) : "-",
             n.Kind == NodeKind.Source ? "-" : Count(n.RecordsIn),
             n.Kind == NodeKind.Sink ? "-" : Count(n.RecordsOut),
-            Time(n.Elapsed),
-            n.Kind == NodeKind.Step ? Time(n.Saved) : "-",
+            Milliseconds(n.Elapsed),
+            n.Kind == NodeKind.Step ? Milliseconds(n.Saved) : "-",
         }).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"pipeline {result.Pipeline}: {result.Status.ToString().ToLowerInvariant()} in {Time(result.Elapsed)}").AppendLine();
+        // Not a second completion line (the runner logs that one): what the steps did, in one sentence.
+        var steps = result.Nodes.Where(n => n.Kind == NodeKind.Step).ToList();
+        text.Append(CultureInfo.InvariantCulture,
+            $"pipeline {result.Pipeline} by node: {Count(steps.Sum(n => n.Hits))} of {Count(steps.Sum(n => n.Hits + n.Misses))} step batches from the cache, about {Milliseconds(TimeSpan.FromTicks(steps.Sum(n => n.Saved.Ticks)))} ms of compute saved").AppendLine();
         AppendRow(text, header, widths);
         foreach (var row in rows)
         {
@@ -129,12 +132,16 @@ internal static class RunSummary
             text.Append(i < 2 ? cells[i].PadRight(widths[i]) : cells[i].PadLeft(widths[i])).Append("  ");
         }
 
+        // No trailing spaces: the last column may be left-aligned text, and every cell is followed by a gap.
+        while (text.Length > 0 && text[^1] == ' ')
+        {
+            text.Length--;
+        }
+
         text.AppendLine();
     }
 
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
-    private static string Time(TimeSpan value) => value.TotalSeconds >= 10
-        ? value.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s"
-        : value.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms";
+    private static string Milliseconds(TimeSpan value) => Math.Round(value.TotalMilliseconds).ToString("N0", CultureInfo.InvariantCulture);
 }
