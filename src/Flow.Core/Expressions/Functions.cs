@@ -29,6 +29,16 @@ internal static class Functions
         ["round"] = Call(nameof(Round), 1, 2),
         ["floor"] = Call(nameof(Floor), 1),
         ["ceil"] = Call(nameof(Ceil), 1),
+        ["sqrt"] = Call(nameof(Sqrt), 1),
+        ["pow"] = Call(nameof(Pow), 2),
+        ["sin"] = Call(nameof(Sin), 1),
+        ["cos"] = Call(nameof(Cos), 1),
+        ["tan"] = Call(nameof(Tan), 1),
+        ["asin"] = Call(nameof(Asin), 1),
+        ["acos"] = Call(nameof(Acos), 1),
+        ["atan2"] = Call(nameof(Atan2), 2),
+        ["radians"] = Call(nameof(Radians), 1),
+        ["degrees"] = Call(nameof(Degrees), 1),
         ["min"] = Call(nameof(Min), 1, int.MaxValue),
         ["max"] = Call(nameof(Max), 1, int.MaxValue),
         ["str"] = Call(nameof(Str), 1),
@@ -144,6 +154,35 @@ internal static class Functions
     public static object? Floor(object? x) => Ops.ToNumber(x) is double d ? Math.Floor(d) : Ops.ToNumber(x);
 
     public static object? Ceil(object? x) => Ops.ToNumber(x) is double d ? Math.Ceiling(d) : Ops.ToNumber(x);
+
+    public static object? Sqrt(object? x) => Real(x, Math.Sqrt);
+
+    public static object? Pow(object? x, object? y) =>
+        Ops.ToDouble(x) is { } b && Ops.ToDouble(y) is { } e ? Finite(Math.Pow(b, e)) : null;
+
+    public static object? Sin(object? x) => Real(x, Math.Sin);
+
+    public static object? Cos(object? x) => Real(x, Math.Cos);
+
+    public static object? Tan(object? x) => Real(x, Math.Tan);
+
+    public static object? Asin(object? x) => Real(x, Math.Asin);
+
+    public static object? Acos(object? x) => Real(x, Math.Acos);
+
+    public static object? Atan2(object? y, object? x) =>
+        Ops.ToDouble(y) is { } a && Ops.ToDouble(x) is { } b ? Finite(Math.Atan2(a, b)) : null;
+
+    public static object? Radians(object? degrees) => Real(degrees, d => d * Math.PI / 180);
+
+    public static object? Degrees(object? radians) => Real(radians, r => r * 180 / Math.PI);
+
+    // A real function of one number, as a double; outside its domain (sqrt(-1), asin(2)) or past a
+    // double's range the result is null, like any unusable argument, never NaN or Infinity.
+    private static object? Real(object? x, Func<double, double> function) =>
+        Ops.ToDouble(x) is { } d ? Finite(function(d)) : null;
+
+    private static object? Finite(double value) => double.IsFinite(value) ? value : null;
 
     /// <summary>Ignores nulls, like SQL's MIN; one list argument means its items.</summary>
     public static object? Min(object?[] values) => Extreme(values, -1);

@@ -96,6 +96,31 @@ public class FunctionsTests
         Assert.Equal(expected, Eval(source));
 
     [Theory]
+    [InlineData("sqrt(16)", 4.0)]
+    [InlineData("sqrt('2.25')", 1.5)]
+    [InlineData("pow(2, 10)", 1024.0)]
+    [InlineData("round(sin(radians(30)), 6)", 0.5)]
+    [InlineData("round(cos(radians(60)), 6)", 0.5)]
+    [InlineData("round(tan(radians(45)), 6)", 1.0)]
+    [InlineData("round(degrees(asin(1)), 6)", 90.0)]
+    [InlineData("round(degrees(acos(0)), 6)", 90.0)]
+    [InlineData("round(degrees(atan2(1, 1)), 6)", 45.0)]
+    [InlineData("radians(180) == 3.141592653589793", true)]
+    public void Evaluate_MathFunctions_ComputeInDoublesAndRadians(string source, object expected) =>
+        Assert.Equal(expected, Eval(source));
+
+    [Theory]
+    [InlineData("sqrt(-1)")]
+    [InlineData("asin(2)")]
+    [InlineData("acos(-1.5)")]
+    [InlineData("pow(10, 400)")]
+    [InlineData("sqrt(code)")]
+    [InlineData("sin(empty)")]
+    [InlineData("atan2(1, missing)")]
+    public void Evaluate_MathOutsideItsDomainOrOnNonNumbers_IsNull_NeverNaN(string source) =>
+        Assert.Null(Eval(source));
+
+    [Theory]
     [InlineData("abs(code)")]
     [InlineData("round(empty)")]
     [InlineData("min(empty, missing)")]
