@@ -61,8 +61,11 @@ internal static class Functions
     {
         if (!Registry.TryGetValue(name, out var function))
         {
-            var known = string.Join(", ", Registry.Keys.Order(StringComparer.Ordinal));
-            throw new ExpressionException($"unknown function '{name}' (expected one of: {known})", position);
+            // A likely typo gets its fix; otherwise the whole list, so the user sees what exists.
+            var hint = Flow.Parameters.Suggestions.Nearest(name, Registry.Keys) is { } nearest
+                ? $"did you mean '{nearest}'?"
+                : "expected one of: " + string.Join(", ", Registry.Keys.Order(StringComparer.Ordinal));
+            throw new ExpressionException($"unknown function '{name}' ({hint})", position);
         }
 
         if (args.Count < function.Min || args.Count > function.Max)

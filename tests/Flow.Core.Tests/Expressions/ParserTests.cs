@@ -13,7 +13,14 @@ public class ParserTests
     {
         var error = CompileError("1 + lowr(origin)");
         Assert.Equal(4, error.Position);
-        Assert.StartsWith("unknown function 'lowr' (expected one of: abs, ceil,", error.Message);
+        Assert.Equal("unknown function 'lowr' (did you mean 'lower'?) at position 4", error.Message);
+    }
+
+    [Fact]
+    public void Compile_UnknownFunctionNothingLike_ListsTheFunctions()
+    {
+        var error = CompileError("1 + frobnicate(origin)");
+        Assert.StartsWith("unknown function 'frobnicate' (expected one of: abs, acos, asin, atan2, ceil,", error.Message);
         Assert.EndsWith("at position 4", error.Message);
     }
 
