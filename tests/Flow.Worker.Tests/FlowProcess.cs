@@ -58,9 +58,16 @@ internal sealed class FlowProcess : IAsyncDisposable
     /// Starts <c>flow ARGS</c> in <paramref name="workingDirectory"/> with no FLOW_/Flow__ variables
     /// inherited, and with <paramref name="environment"/> set (e.g. <c>FLOW_Cache__Store</c>).
     /// </summary>
-    public static FlowProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static FlowProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        StartProgram("flow.dll", workingDirectory, environment, args);
+
+    /// <summary>
+    /// Starts another program built next to the tests (a sample the test project references, e.g.
+    /// <c>CSharpPipeline.dll</c>) as <see cref="Start(string, IReadOnlyDictionary{string, string}, string[])"/> starts flow.
+    /// </summary>
+    public static FlowProcess StartProgram(string program, string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var flowDll = Path.Combine(AppContext.BaseDirectory, "flow.dll");
+        var flowDll = Path.Combine(AppContext.BaseDirectory, program);
         var start = new ProcessStartInfo(DotnetHost())
         {
             WorkingDirectory = workingDirectory,

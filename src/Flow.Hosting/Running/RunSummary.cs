@@ -21,14 +21,14 @@ internal static class RunSummary
             n.Kind == NodeKind.Source ? "-" : Count(n.RecordsIn),
             n.Kind == NodeKind.Sink ? "-" : Count(n.RecordsOut),
             Milliseconds(n.Elapsed),
-            n.Kind == NodeKind.Step ? Milliseconds(n.Saved) : "-",
+            n.Kind != NodeKind.Step ? "-" : IsSavedUnknown(n) ? "?" : Milliseconds(n.Saved),
         }).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
         var text = new StringBuilder();
         // Not a second completion line (the runner logs that one): what the steps did, in one sentence.
         var steps = result.Nodes.Where(n => n.Kind == NodeKind.Step).ToList();
         text.Append(CultureInfo.InvariantCulture,
-            $"pipeline {result.Pipeline} by node: {Count(steps.Sum(n => n.Hits))} of {Count(steps.Sum(n => n.Hits + n.Misses))} step batches from the cache, about {Milliseconds(TimeSpan.FromTicks(steps.Sum(n => n.Saved.Ticks)))} ms of compute saved").AppendLine();
+            $"pipeline {result.Pipeline} by node: {Count(steps.Sum(n => n.Hits))} of {Count(steps.Sum(n => n.Hits + n.Misses))} step batches from the cache, about {Milliseconds(TimeSpan.FromTicks(steps.Sum(n => n.Saved.Ticks)))} ms of compute saved{(steps.Any(IsSavedUnknown) ? " (? = hits of a step whose compute time was never measured)" : "")}").AppendLine();
         AppendRow(text, header, widths);
         foreach (var row in rows)
         {
@@ -140,6 +140,10 @@ internal static class RunSummary
 
         text.AppendLine();
     }
+
+    // Hits but no measured compute time: the cache's record of the step's last computing run is
+    // missing (cleared, or written before Flow recorded it). Unknown, not zero.
+    private static bool IsSavedUnknown(NodeStats node) => node.Hits > 0 && node.Saved == TimeSpan.Zero;
 
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
