@@ -116,7 +116,7 @@ internal sealed class NodeTypeRegistry
     {
         try
         {
-            return Type.GetType(typeName, throwOnError: false);
+            return PluginAssemblies.FindType(typeName);
         }
         catch (Exception ex) when (ex is IOException or BadImageFormatException or ArgumentException or TypeLoadException)
         {

@@ -28,4 +28,11 @@ public sealed class FlowOptions
     /// source blocks on a pipe. Default 5 seconds.
     /// </summary>
     public TimeSpan AbortGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Plug-in assemblies (paths to .dll files, relative to the working folder) whose node classes
+    /// configuration names by assembly-qualified type name. Each loads in a context of its own with
+    /// its own dependencies, sharing Flow's assemblies with the host.
+    /// </summary>
+    public IReadOnlyList<string> Plugins { get; set; } = [];
 }

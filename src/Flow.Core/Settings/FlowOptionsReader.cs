@@ -45,6 +45,7 @@ internal static class FlowOptionsReader
         ["DrainTimeout"] = (o, s, e) => o.DrainTimeout = Positive(s, e) ?? o.DrainTimeout,
         ["ProgressInterval"] = (o, s, e) => o.ProgressInterval = Positive(s, e) ?? o.ProgressInterval,
         ["AbortGrace"] = (o, s, e) => o.AbortGrace = Positive(s, e) ?? o.AbortGrace,
+        ["Plugins"] = (o, s, e) => o.Plugins = Plugins(s, e),
     };
 
     /// <summary>Reads <c>Flow:*</c> of <paramref name="configuration"/> into <paramref name="options"/>; returns every problem found.</summary>
@@ -87,6 +88,43 @@ internal static class FlowOptionsReader
         }
 
         return section.Value;
+    }
+
+    // A list of assembly paths, each loaded now, so a missing or broken plug-in is an error of this
+    // key (with its index) rather than an unknown type later.
+    private static List<string> Plugins(IConfigurationSection section, List<ConfigurationError> errors)
+    {
+        var paths = new List<string>();
+        var items = section.GetChildren().ToList();
+        if (items.Count == 0 && section.Value is { Length: > 0 })
+        {
+            errors.Add(new ConfigurationError(section.Path, "expected a list of plug-in assembly paths, e.g. [ \"plugins/MyCompany.Steps.dll\" ]"));
+            return paths;
+        }
+
+        foreach (var item in items)
+        {
+            if (Text(item, errors) is not { } path)
+            {
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                errors.Add(new ConfigurationError(item.Path, "is empty; name a plug-in assembly (.dll)"));
+                continue;
+            }
+
+            if (Pipelines.PluginAssemblies.Load(path) is { } problem)
+            {
+                errors.Add(new ConfigurationError(item.Path, problem));
+                continue;
+            }
+
+            paths.Add(path);
+        }
+
+        return paths;
     }
 
     private static bool? Boolean(IConfigurationSection section, List<ConfigurationError> errors)

@@ -64,6 +64,47 @@ public sealed class FlowOptionsReaderTests
         Assert.Equal("Flow:Cache:Ttl: expected a value, found a section", Assert.Single(errors).ToString());
     }
 
+    [Fact]
+    public void Read_PluginsThatCannotBeLoaded_AreErrorsOfTheirIndex_AndAFlowAssemblyLoads()
+    {
+        var folder = Directory.CreateTempSubdirectory("flow-plugins-").FullName;
+        try
+        {
+            var notAnAssembly = Path.Combine(folder, "notes.dll");
+            File.WriteAllText(notAnAssembly, "not a .NET assembly");
+            var real = typeof(FlowOptions).Assembly.Location;
+
+            var (options, errors) = Read(new()
+            {
+                ["Flow:Plugins:0"] = real,
+                ["Flow:Plugins:1"] = Path.Combine(folder, "missing.dll"),
+                ["Flow:Plugins:2"] = notAnAssembly,
+                ["Flow:Plugins:3"] = folder,
+                ["Flow:Plugins:4"] = " ",
+            });
+
+            var messages = errors.Select(e => e.ToString()).ToList();
+            Assert.Equal(4, messages.Count);
+            Assert.StartsWith($"Flow:Plugins:1: '{Path.Combine(folder, "missing.dll")}' does not exist", messages[0], StringComparison.Ordinal);
+            Assert.StartsWith($"Flow:Plugins:2: '{notAnAssembly}' cannot be loaded as a .NET assembly: ", messages[1], StringComparison.Ordinal);
+            Assert.StartsWith($"Flow:Plugins:3: '{folder}' is a folder; name the plug-in's .dll", messages[2], StringComparison.Ordinal);
+            Assert.Equal("Flow:Plugins:4: is empty; name a plug-in assembly (.dll)", messages[3]);
+            Assert.Equal([real], options.Plugins);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Read_PluginsAsOneValue_IsAnErrorAskingForAList()
+    {
+        var (_, errors) = Read(new() { ["Flow:Plugins"] = "plugins/My.dll" });
+
+        Assert.Equal("Flow:Plugins: expected a list of plug-in assembly paths, e.g. [ \"plugins/MyCompany.Steps.dll\" ]", Assert.Single(errors).ToString());
+    }
+
     private static (FlowOptions Options, IReadOnlyList<ConfigurationError> Errors) Read(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();

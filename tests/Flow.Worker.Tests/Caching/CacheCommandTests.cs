@@ -216,7 +216,7 @@ public sealed class CacheCommandTests
             Assert.Contains($" ERR] Pipeline p failed: the cache store Redis {server.Configuration} ", error, StringComparison.Ordinal);
             Assert.Contains(" and Flow:Cache:Required is true", error, StringComparison.Ordinal);
             Assert.DoesNotContain("the output is complete", flow.StandardError, StringComparison.Ordinal);
-            Assert.Contains(lines, l => l.Contains("pipeline p: failed in ", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.Contains("Pipeline p failed in ", StringComparison.Ordinal));
             AssertNoStackTraceNorSecret(flow.StandardError);
 
             using var report = JsonDocument.Parse(await File.ReadAllBytesAsync(workspace.File("report.json")));
