@@ -14,7 +14,7 @@ internal static class FlowConfiguration
     public static void Apply(IConfigurationBuilder builder, string workingFolder, string? configFile, IReadOnlyList<string> overrides)
     {
         builder.SetBasePath(workingFolder);
-        builder.AddJsonFile("appsettings.json", optional: true, reloadOnChange: false);
+        AddJsonFile(builder, Path.Combine(workingFolder, "appsettings.json"), "appsettings.json", optional: true);
         if (configFile is not null)
         {
             var path = Path.GetFullPath(configFile, workingFolder);
@@ -26,7 +26,7 @@ internal static class FlowConfiguration
             switch (Path.GetExtension(path).ToLowerInvariant())
             {
                 case ".json":
-                    builder.AddJsonFile(path, optional: false, reloadOnChange: false);
+                    AddJsonFile(builder, path, "--config: '" + path + "'", optional: false);
                     break;
                 case ".yaml" or ".yml":
                     AddYamlFile(builder, path);
@@ -39,6 +39,26 @@ internal static class FlowConfiguration
         builder.AddEnvironmentVariables();
         builder.Add(new FlowEnvironmentVariables());
         builder.AddCommandLine(overrides.ToArray());
+    }
+
+    // The JSON provider reports System.Text.Json's 0-based line and byte positions inside a wrapped
+    // message; a user counts from 1, as an editor does.
+    private static void AddJsonFile(IConfigurationBuilder builder, string path, string what, bool optional)
+    {
+        try
+        {
+            builder.AddJsonFile(path, optional, reloadOnChange: false);
+        }
+        catch (InvalidDataException ex) when (Find<System.Text.Json.JsonException>(ex) is { } json)
+        {
+            var reason = json.Message;
+            var cut = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            reason = (cut > 0 ? reason[..cut] : reason).TrimEnd('.', ' ');
+            var position = json.LineNumber is { } line
+                ? $" at line {line + 1}, column {(json.BytePositionInLine ?? 0) + 1}"
+                : "";
+            throw new InvalidDataException($"{what} is not valid JSON{position}: {reason}");
+        }
     }
 
     // A file provider like JSON's, so that ConfigurationOrigin names the file a bad key came from.

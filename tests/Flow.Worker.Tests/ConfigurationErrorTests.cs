@@ -168,3 +168,24 @@ public sealed class ConfigurationErrorTests
         Assert.False(Directory.Exists(workspace.File("out")));
     }
 }
+
+/// <summary>A configuration file that is not JSON: one line naming the file and the position, counted from 1 as an editor does.</summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class MalformedJsonConfigurationTests
+{
+    [Theory]
+    [InlineData("config.json", "--config", "--config: '{0}' is not valid JSON at line 2, column 25: ',' is an invalid start of a property name")]
+    [InlineData("appsettings.json", null, "appsettings.json is not valid JSON at line 2, column 25: ',' is an invalid start of a property name")]
+    public async Task MalformedJson_SaysFileLineAndColumnFromOne_AndExits2(string file, string? option, string expected)
+    {
+        using var workspace = new FlowWorkspace();
+        var path = workspace.WriteFile(file, "{ \"Flow\": { \"Pipelines\": {\n \"p\": { \"BatchSize\": 10,, } } } }\n");
+        string[] args = option is null ? ["validate"] : ["validate", option, file];
+
+        await using var flow = await FlowProcess.RunAsync(workspace.Path, TimeSpan.FromSeconds(60), args);
+
+        Assert.Equal(2, flow.ExitCode);
+        var line = Assert.Single(flow.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("flow: configuration error: " + string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, path), line, StringComparison.Ordinal);
+    }
+}
