@@ -2,7 +2,6 @@ using System.Text.Json;
 using Flow.Caching;
 using Flow.Execution;
 using Flow.Pipelines;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Flow.Core.Tests.Steps;
@@ -19,16 +18,16 @@ public sealed class HttpStepTests : IDisposable
     [Fact]
     public async Task Batch_PostsEachBatchAsAJsonArray_AndTheAnswerReplacesIt()
     {
-        await using var server = await LocalHttpServer.StartAsync(async (context, call) =>
+        await using var server = await LocalHttpServer.StartAsync(exchange =>
         {
-            using var sent = await JsonDocument.ParseAsync(context.Request.Body);
+            using var sent = JsonDocument.Parse(exchange.Request.Body);
+            var call = exchange.Request.Call;
             var answer = sent.RootElement.EnumerateArray()
                 .Select(r => new { id = r.GetProperty("id").GetInt64(), doubled = r.GetProperty("n").GetInt64() * 2, call })
                 .Append(new { id = -1L, doubled = 0L, call }); // the answer may hold more records than were sent
-            await LocalHttpServer.AnswerAsync(context, 200, JsonSerializer.Serialize(answer));
+            return LocalHttpServer.AnswerAsync(exchange, 200, JsonSerializer.Serialize(answer));
         });
 
-        // The server reads the body itself: keep what it saw through the handler above, not the log.
         var (result, records) = await RunAsync($$"""{ "Url": "{{server.BaseUrl}}/enrich" }""", Records(10), batchSize: 4);
 
         Assert.True(result.Status == RunStatus.Completed, result.Error?.Message);
@@ -44,8 +43,8 @@ public sealed class HttpStepTests : IDisposable
     [Fact]
     public async Task Batch_AnswerThatIsNotAnArray_FailsTheBatchWithTheStatusAndTheBody()
     {
-        await using var server = await LocalHttpServer.StartAsync((context, _) =>
-            LocalHttpServer.AnswerAsync(context, 200, """{"error":"expected a list"}"""));
+        await using var server = await LocalHttpServer.StartAsync(exchange =>
+            LocalHttpServer.AnswerAsync(exchange, 200, """{"error":"expected a list"}"""));
 
         var (result, _) = await RunAsync($$"""{ "Url": "{{server.BaseUrl}}/enrich" }""", Records(3));
 
@@ -59,12 +58,11 @@ public sealed class HttpStepTests : IDisposable
     [Fact]
     public async Task Record_FillsPlaceholdersUrlEncoded_AndMergesTheAnswerInInputOrder()
     {
-        await using var server = await LocalHttpServer.StartAsync(async (context, call) =>
+        await using var server = await LocalHttpServer.StartAsync(async exchange =>
         {
-            var code = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget.Split('?')[0].Split('/')[^1];
             // Later records answer sooner: the output must still keep the input's order.
-            await Task.Delay(TimeSpan.FromMilliseconds(50 - (5 * Math.Min(call, 9))), context.RequestAborted);
-            await LocalHttpServer.AnswerAsync(context, 200, JsonSerializer.Serialize(new { name = "airport " + Uri.UnescapeDataString(code), n = 99 }));
+            await Task.Delay(TimeSpan.FromMilliseconds(50 - (5 * Math.Min(exchange.Request.Call, 9))), exchange.Stopping);
+            await LocalHttpServer.AnswerAsync(exchange, 200, JsonSerializer.Serialize(new { name = "airport " + exchange.Request.LastSegment, n = 99 }));
         });
 
         var input = """[ { "code": "DTW", "n": 1 }, { "code": "A B/C", "n": 2 }, { "code": "LAS", "n": 3 } ]""";
@@ -89,10 +87,10 @@ public sealed class HttpStepTests : IDisposable
     [Fact]
     public async Task Record_Into_PutsTheAnswerUnderTheField_AndPostsTheRecord()
     {
-        await using var server = await LocalHttpServer.StartAsync(async (context, _) =>
+        await using var server = await LocalHttpServer.StartAsync(exchange =>
         {
-            using var sent = await JsonDocument.ParseAsync(context.Request.Body);
-            await LocalHttpServer.AnswerAsync(context, 200, JsonSerializer.Serialize(new { length = sent.RootElement.GetProperty("code").GetString()!.Length }));
+            using var sent = JsonDocument.Parse(exchange.Request.Body);
+            return LocalHttpServer.AnswerAsync(exchange, 200, JsonSerializer.Serialize(new { length = sent.RootElement.GetProperty("code").GetString()!.Length }));
         });
 
         var input = """[ { "code": "DTW" }, { "code": "ABCDE" } ]""";
@@ -106,7 +104,7 @@ public sealed class HttpStepTests : IDisposable
     [Fact]
     public async Task Record_MissingPlaceholderField_FailsNamingTheRecordAndTheField()
     {
-        await using var server = await LocalHttpServer.StartAsync((context, _) => LocalHttpServer.AnswerAsync(context, 200, "{}"));
+        await using var server = await LocalHttpServer.StartAsync(exchange => LocalHttpServer.AnswerAsync(exchange, 200, "{}"));
 
         var input = """[ { "code": "DTW" }, { "name": "no code" } ]""";
         var (result, _) = await RunAsync($$"""{ "Url": "{{server.BaseUrl}}/airports/{code}", "Mode": "Record" }""", input);
@@ -118,9 +116,9 @@ public sealed class HttpStepTests : IDisposable
     [Fact]
     public async Task Retry_503ThenSuccess_RetriesUntilTheAnswerComes()
     {
-        await using var server = await LocalHttpServer.StartAsync((context, call) => call <= 2
-            ? LocalHttpServer.AnswerAsync(context, 503, "busy")
-            : LocalHttpServer.AnswerAsync(context, 200, """{"ok":true}"""));
+        await using var server = await LocalHttpServer.StartAsync(exchange => exchange.Request.Call <= 2
+            ? LocalHttpServer.AnswerAsync(exchange, 503, "busy")
+            : LocalHttpServer.AnswerAsync(exchange, 200, """{"ok":true}"""));
 
         var (result, records) = await RunAsync($$"""{ "Url": "{{server.BaseUrl}}/x", "Mode": "Record", "Retries": 3, "RetryDelay": "1ms" }""", """[ { "id": 7 } ]""");
 
@@ -132,7 +130,7 @@ public sealed class HttpStepTests : IDisposable
     [Fact]
     public async Task Retry_503Always_FailsAfterEveryAttemptNamingTheStatus()
     {
-        await using var server = await LocalHttpServer.StartAsync((context, _) => LocalHttpServer.AnswerAsync(context, 503, "still busy", "text/plain"));
+        await using var server = await LocalHttpServer.StartAsync(exchange => LocalHttpServer.AnswerAsync(exchange, 503, "still busy", "text/plain"));
 
         var (result, _) = await RunAsync($$"""{ "Url": "{{server.BaseUrl}}/x", "Mode": "Record", "Retries": 2, "RetryDelay": "1ms" }""", """[ { "id": 7 } ]""");
 
@@ -144,15 +142,15 @@ public sealed class HttpStepTests : IDisposable
     [Fact]
     public async Task Retry_429WithRetryAfter_WaitsAsTheServerAsks()
     {
-        await using var server = await LocalHttpServer.StartAsync((context, call) =>
+        await using var server = await LocalHttpServer.StartAsync(exchange =>
         {
-            if (call == 1)
+            if (exchange.Request.Call == 1)
             {
-                context.Response.Headers.RetryAfter = "1";
-                return LocalHttpServer.AnswerAsync(context, 429, "slow down");
+                exchange.Response.AddHeader("Retry-After", "1");
+                return LocalHttpServer.AnswerAsync(exchange, 429, "slow down");
             }
 
-            return LocalHttpServer.AnswerAsync(context, 200, """{"ok":true}""");
+            return LocalHttpServer.AnswerAsync(exchange, 200, """{"ok":true}""");
         });
 
         var (result, _) = await RunAsync($$"""{ "Url": "{{server.BaseUrl}}/x", "Mode": "Record", "RetryDelay": "1ms" }""", """[ { "id": 1 } ]""");
@@ -167,11 +165,11 @@ public sealed class HttpStepTests : IDisposable
     [Fact]
     public async Task Status400_IsNotRetried_AndTheErrorNamesRecordMethodUrlStatusAndBody_WithoutQueryNorHeaderSecrets()
     {
-        const string variable = "FLOW_TEST_HTTP_KEY_400";
+        const string variable = "HTTP_TEST_KEY_400";
         Environment.SetEnvironmentVariable(variable, "header-secret-400");
-        await using var server = await LocalHttpServer.StartAsync((context, call) => context.Request.Path.Value!.EndsWith("/bad", StringComparison.Ordinal)
-            ? LocalHttpServer.AnswerAsync(context, 400, """{"error":"unknown airport 'bad'"}""" + new string(' ', 300) + "TAIL")
-            : LocalHttpServer.AnswerAsync(context, 200, "{}"));
+        await using var server = await LocalHttpServer.StartAsync(exchange => exchange.Request.LastSegment == "bad"
+            ? LocalHttpServer.AnswerAsync(exchange, 400, """{"error":"unknown airport 'bad'"}""" + new string(' ', 300) + "TAIL")
+            : LocalHttpServer.AnswerAsync(exchange, 200, "{}"));
 
         var input = """[ { "code": "good" }, { "code": "bad" }, { "code": "good" } ]""";
         var (result, _) = await RunAsync(
@@ -191,10 +189,10 @@ public sealed class HttpStepTests : IDisposable
     [Fact]
     public async Task Timeout_IsRetried_ThenFailsSayingEachAttemptTimedOut()
     {
-        await using var server = await LocalHttpServer.StartAsync(async (context, _) =>
+        await using var server = await LocalHttpServer.StartAsync(async exchange =>
         {
-            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
-            await LocalHttpServer.AnswerAsync(context, 200, "{}");
+            await Task.Delay(TimeSpan.FromSeconds(30), exchange.Stopping);
+            await LocalHttpServer.AnswerAsync(exchange, 200, "{}");
         });
 
         var (result, _) = await RunAsync($$"""{ "Url": "{{server.BaseUrl}}/slow", "Mode": "Record", "Timeout": "200ms", "Retries": 1, "RetryDelay": "1ms" }""", """[ { "id": 1 } ]""");
@@ -210,8 +208,9 @@ public sealed class HttpStepTests : IDisposable
         // The first three calls are held until all three are in: a step sending one at a time would
         // never get there (they answer after 10 s anyway), one sending more would show a fourth.
         var three = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await LocalHttpServer.StartAsync(async (context, call) =>
+        await using var server = await LocalHttpServer.StartAsync(async exchange =>
         {
+            var call = exchange.Request.Call;
             if (call == 3)
             {
                 three.TrySetResult();
@@ -219,10 +218,10 @@ public sealed class HttpStepTests : IDisposable
 
             if (call <= 3)
             {
-                await three.Task.WaitAsync(TimeSpan.FromSeconds(10), context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                await three.Task.WaitAsync(TimeSpan.FromSeconds(10), exchange.Stopping).ContinueWith(_ => { }, TaskScheduler.Default);
             }
 
-            await LocalHttpServer.AnswerAsync(context, 200, JsonSerializer.Serialize(new { call }));
+            await LocalHttpServer.AnswerAsync(exchange, 200, JsonSerializer.Serialize(new { call }));
         });
 
         var (result, records) = await RunAsync($$"""{ "Url": "{{server.BaseUrl}}/x/{id}", "Mode": "Record", "MaxConcurrency": 3 }""", Records(12), batchSize: 12);
@@ -236,9 +235,9 @@ public sealed class HttpStepTests : IDisposable
     [Fact]
     public async Task Headers_SecretFromTheEnvironment_ReachesTheServer_ButNoLogNorTheSignature()
     {
-        const string variable = "FLOW_TEST_HTTP_TOKEN";
+        const string variable = "HTTP_TEST_TOKEN";
         Environment.SetEnvironmentVariable(variable, "s3cr3t-token-value");
-        await using var server = await LocalHttpServer.StartAsync((context, _) => LocalHttpServer.AnswerAsync(context, 200, """{"ok":true}"""));
+        await using var server = await LocalHttpServer.StartAsync(exchange => LocalHttpServer.AnswerAsync(exchange, 200, """{"ok":true}"""));
         var step = $$"""{ "Url": "{{server.BaseUrl}}/x", "Mode": "Record", "Headers": { "Authorization": "Bearer ${{{variable}}}", "X-Plain": "visible" } }""";
 
         var (result, _) = await RunAsync(step, Records(2));
@@ -269,35 +268,25 @@ public sealed class HttpStepTests : IDisposable
     }
 
     [Fact]
-    public async Task Cancellation_AbortsTheRequestInFlight()
+    public async Task Cancellation_TheRunsTokenEndsTheRequestInFlight()
     {
         var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await LocalHttpServer.StartAsync(async (context, _) =>
+        await using var server = await LocalHttpServer.StartAsync(async exchange =>
         {
             arrived.TrySetResult();
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
-            }
-            catch (OperationCanceledException)
-            {
-                aborted.TrySetResult();
-                throw;
-            }
+            await Task.Delay(TimeSpan.FromSeconds(60), exchange.Stopping);
         });
-
-        using var stop = new CancellationTokenSource();
         var plan = await PlanAsync($$"""{ "Url": "{{server.BaseUrl}}/x", "Mode": "Record", "Timeout": "1h" }""", Records(1));
-        var options = new RunnerOptions { DrainTimeout = TimeSpan.FromMilliseconds(100) };
-        var run = new PipelineRunner(_log, options).RunAsync(plan, stop.Token);
+        var step = (IStep)plan.Validated["call"].Instance;
+        var batch = new Batch(new BatchId("in", 0, 0), [new Record { ["id"] = 1L }]);
+        using var stop = new CancellationTokenSource();
+
+        var call = step.ProcessAsync(batch, stop.Token).AsTask();
         await arrived.Task.WaitAsync(PipelineHarness.RunTimeout);
         await stop.CancelAsync();
-        var result = await run.WaitAsync(PipelineHarness.RunTimeout);
 
-        // The run's token reached the request: the server saw the client give up, long before its 30 s.
-        await aborted.Task.WaitAsync(TimeSpan.FromSeconds(25));
-        Assert.Equal(RunStatus.Interrupted, result.Status);
+        // Well before the server's 60 s answer: the token reached the request.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(1, server.Calls);
     }
 
@@ -314,7 +303,7 @@ public sealed class HttpStepTests : IDisposable
     [InlineData("""{ "Url": "http://127.0.0.1:9/x", "Timeout": "1ms" }""", "Timeout", "between 10ms and 1h")]
     [InlineData("""{ "Url": "http://127.0.0.1:9/x", "Retries": -1 }""", "Retries", "-1")]
     [InlineData("""{ "Url": "http://127.0.0.1:9/x", "Mode": "Record", "MaxConcurrency": 0 }""", "MaxConcurrency", "0")]
-    [InlineData("""{ "Url": "http://127.0.0.1:9/x", "Headers": { "X-Key": "${FLOW_TEST_HTTP_UNSET_VARIABLE}" } }""", "Headers:X-Key", "environment variable 'FLOW_TEST_HTTP_UNSET_VARIABLE' is not set")]
+    [InlineData("""{ "Url": "http://127.0.0.1:9/x", "Headers": { "X-Key": "${HTTP_TEST_UNSET_VARIABLE}" } }""", "Headers:X-Key", "environment variable 'HTTP_TEST_UNSET_VARIABLE' is not set")]
     [InlineData("""{ "Url": "http://127.0.0.1:9/x", "Headers": { "Bad Name": "v" } }""", "Headers:Bad Name", "is not a header")]
     public async Task Plan_BadParameter_IsAConfigurationErrorAtTheKey(string step, string key, string expected)
     {
