@@ -296,6 +296,7 @@ public sealed class HttpStepTests : IDisposable
     [InlineData("""{ "Url": "ftp://host/x?key=secret" }""", "Url", "'ftp://host/x?…' is not an absolute http:// or https:// URL")]
     [InlineData("""{ "Url": "not a url" }""", "Url", "is not an absolute")]
     [InlineData("""{ "Url": "http://127.0.0.1:9/x", "Mode": "Each" }""", "Mode", "'Each' is not Batch or Record")]
+    [InlineData("""{ "Url": "http://127.0.0.1:9/x", "Mode": "1" }""", "Mode", "'1' is not Batch or Record")]
     [InlineData("""{ "Url": "http://127.0.0.1:9/x", "Method": "FETCH" }""", "Method", "'FETCH' is not GET, POST, PUT, PATCH or DELETE")]
     [InlineData("""{ "Url": "http://127.0.0.1:9/x", "Method": "GET" }""", "Method", "Batch mode sends the batch")]
     [InlineData("""{ "Url": "http://127.0.0.1:9/x/{id}" }""", "Url", "{id} placeholders are filled from a record")]

@@ -43,6 +43,7 @@ public sealed class HttpStepEndToEndTests
             Assert.True(first.ExitCode == 0, first.StandardError);
             Assert.Equal(Records, server.Calls);
             Assert.Contains($"Http GET {server.BaseUrl}/score/", first.StandardError, StringComparison.Ordinal); // it logged its calls (Debug)
+            Assert.DoesNotContain("HTTP request", first.StandardError, StringComparison.Ordinal); // and the client factory's four lines a call are off
             Assert.DoesNotContain(Secret, first.StandardError + first.StandardOutput, StringComparison.Ordinal);
             Assert.Equal((0L, (long)(Records / BatchSize)), HitsAndMisses(workspace));
         }

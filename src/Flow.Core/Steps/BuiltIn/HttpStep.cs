@@ -88,7 +88,7 @@ internal sealed partial class HttpStep : IStep
         _into = parameters.GetString("Into");
         parameters.LeaveOutOfSignature("Timeout", "Retries", "RetryDelay", "MaxConcurrency");
 
-        if (!Enum.TryParse(mode, ignoreCase: true, out _mode) || !Enum.IsDefined(_mode))
+        if (!Enum.TryParse(mode, ignoreCase: true, out _mode) || int.TryParse(mode, out _))
         {
             throw parameters.Error("Mode", $"'{mode}' is not Batch or Record");
         }
