@@ -19,7 +19,9 @@ public static class FlowServiceCollectionExtensions
     /// <summary>
     /// Adds Flow's services: the pipelines of the host configuration's <c>Flow</c> section plus those
     /// written in <paramref name="configure"/>, the step cache (the File and Memory stores; add others
-    /// with <c>AddCacheStore</c>), and <see cref="IPipelineRunner"/> to run a pipeline on demand. It
+    /// with <c>AddCacheStore</c>), the <c>IHttpClientFactory</c> client <c>Flow.Http</c> of the
+    /// <c>Http</c> step (configure it with <c>AddHttpClient("Flow.Http")</c> for a proxy or certificates),
+    /// and <see cref="IPipelineRunner"/> to run a pipeline on demand. It
     /// runs nothing by itself and never stops the host: add <see cref="AddFlowWorker"/> for a process
     /// that runs its pipelines and exits.
     /// </summary>
@@ -49,6 +51,9 @@ public static class FlowServiceCollectionExtensions
         services.TryAddSingleton(provider => new StepCache(
             provider.GetRequiredService<CacheStoreProvider>(),
             provider.GetRequiredService<ILoggerFactory>().CreateLogger("Flow.Caching")));
+        // The Http step's client. Its own resilience pipeline logs what matters at Debug; the
+        // factory's loggers would add four Information lines per request (one per record in Record mode).
+        services.AddHttpClient(Flow.Steps.BuiltIn.HttpStep.ClientName).RemoveAllLoggers();
         services.TryAddSingleton<FlowCatalog>();
         services.TryAddSingleton<FlowPipelineRunner>();
         services.TryAddSingleton<IPipelineRunner>(provider => provider.GetRequiredService<FlowPipelineRunner>());

@@ -11,7 +11,9 @@ namespace Flow.Caching;
 /// or the <see cref="StepVersionAttribute"/> of a custom step), the <c>Version</c> of its configuration, canonical
 /// parameters (typed values in normal form, text as written), the contents of files it declared it
 /// reads (<see cref="NodeParameters.DependsOnContent"/>) and the batch serializer's format version. Nothing else (not parallelism, retries,
-/// cache flags or node names), so changing those keeps the cache.
+/// cache flags or node names), so changing those keeps the cache. A step may keep parameters that only
+/// tune how it works out (<see cref="NodeParameters.LeaveOutOfSignature"/>) and sign secrets by their hash
+/// only (<see cref="NodeParameters.SignAsHash"/>).
 /// </summary>
 internal sealed class StepSignature
 {
@@ -71,7 +73,7 @@ internal sealed class StepSignature
 
             writer.WriteNumber("format", Format);
             writer.WritePropertyName("params");
-            Parameters.Root.WriteCanonical(writer, Parameters.TypedValues);
+            Parameters.Root.WriteCanonical(writer, Parameters.TypedValues, omit: Parameters.Unsigned);
             if (ReadsPosition)
             {
                 writer.WriteBoolean("position", true);

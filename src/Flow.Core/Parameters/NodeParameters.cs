@@ -72,6 +72,38 @@ public sealed class NodeParameters
         }
     }
 
+    /// <summary>Parameters (as written) that do not join the cache signature: settings that cannot change a step's output.</summary>
+    internal IReadOnlySet<string> Unsigned => _unsigned;
+
+    private readonly HashSet<string> _unsigned = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Keeps parameters out of the cache signature: settings such as timeouts and retries, which
+    /// decide how hard a step tries, not what it outputs, so tuning them keeps the cache.
+    /// </summary>
+    internal void LeaveOutOfSignature(params string[] names)
+    {
+        lock (_unsigned)
+        {
+            _unsigned.UnionWith(names.Select(KeyAsWritten));
+        }
+    }
+
+    /// <summary>
+    /// Puts parameter <paramref name="name"/> (a value or a whole section) into the cache signature
+    /// as the SHA-256 of <paramref name="resolved"/> instead of its text: a secret (a header with an
+    /// API key) still invalidates the cache when it changes, but never stands in the signature, which
+    /// the cache store keeps and <c>flow cache explain</c> prints.
+    /// </summary>
+    internal void SignAsHash(string name, ReadOnlySpan<byte> resolved)
+    {
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(resolved));
+        lock (_typed)
+        {
+            _typed[KeyAsWritten(name)] = $"\"sha256:{hash}\"";
+        }
+    }
+
     /// <summary>Configuration path of one parameter.</summary>
     public string PathOf(string name) => ConfigPath + ":" + name;
 
@@ -234,8 +266,7 @@ public sealed class NodeParameters
 
     private T Typed<T>(string name, T value, string normalForm)
     {
-        // Keyed by the name as written in the parameters, which is how the canonical writer walks them.
-        var key = Root.Children.FirstOrDefault(c => string.Equals(c.Key, name, StringComparison.OrdinalIgnoreCase)).Key ?? name;
+        var key = KeyAsWritten(name);
         lock (_typed)
         {
             _typed[key] = normalForm;
@@ -243,6 +274,10 @@ public sealed class NodeParameters
 
         return value;
     }
+
+    // Keyed by the name as written in the parameters, which is how the canonical writer walks them.
+    private string KeyAsWritten(string name) =>
+        Root.Children.FirstOrDefault(c => string.Equals(c.Key, name, StringComparison.OrdinalIgnoreCase)).Key ?? name;
 
     /// <summary>An exception for a bad value of parameter <paramref name="name"/>.</summary>
     public FlowConfigurationException Error(string name, string message) => new(PathOf(name), message);

@@ -156,16 +156,20 @@ internal sealed class ParamNode
     /// type's one normal form from <paramref name="typed"/>, so <c>1</c> and <c>1.0</c>, or
     /// <c>1ms</c> and <c>00:00:00.001</c>, give the same bytes; every other leaf is its text as
     /// written, so text that merely looks numeric ("1" against "1.0" as a field name) never collides.
+    /// A section the step signed as a whole (a hash of secrets) is written as that one value, and the
+    /// top-level keys in <paramref name="omit"/> not at all.
     /// </summary>
-    public void WriteCanonical(Utf8JsonWriter writer, IReadOnlyDictionary<string, string> typed, string path = "")
+    public void WriteCanonical(Utf8JsonWriter writer, IReadOnlyDictionary<string, string> typed, string path = "", IReadOnlySet<string>? omit = null)
     {
+        if (path.Length > 0 && typed.TryGetValue(path, out var normal))
+        {
+            writer.WriteRawValue(normal, skipInputValidation: true);
+            return;
+        }
+
         if (IsLeaf)
         {
-            if (typed.TryGetValue(path, out var normal))
-            {
-                writer.WriteRawValue(normal, skipInputValidation: true);
-            }
-            else if (Value is null)
+            if (Value is null)
             {
                 writer.WriteNullValue();
             }
@@ -195,6 +199,11 @@ internal sealed class ParamNode
                      .OrderBy(c => c.Key, StringComparer.OrdinalIgnoreCase)
                      .ThenBy(c => c.Key, StringComparer.Ordinal))
         {
+            if (path.Length == 0 && omit is not null && omit.Contains(key))
+            {
+                continue;
+            }
+
             writer.WritePropertyName(key);
             child.WriteCanonical(writer, typed, Join(path, key));
         }

@@ -33,6 +33,7 @@ internal static class BuiltInNodes
         registry.Register(NodeKind.Step, "Filter", c => new FilterStep(c.Parameters), "1+" + Expressions, ["Where"]);
         registry.Register(NodeKind.Step, "Compute", c => new ComputeStep(c.Parameters), "1+" + Expressions, ["Set"]);
         registry.Register(NodeKind.Step, "Lookup", c => new LookupStep(c.Parameters, c.LoggerFactory.CreateLogger<LookupStep>()), LookupStep.Behaviour, ["File", "Key", "On", "Prefix", "Required"]);
+        registry.Register(NodeKind.Step, "Http", c => new HttpStep(c.Parameters, c.Services.GetService(typeof(IHttpClientFactory)) as IHttpClientFactory, c.LoggerFactory.CreateLogger<HttpStep>()), HttpStep.Behaviour, HttpStep.Parameters);
         registry.Register(NodeKind.Step, "Sleep", c => new SleepStep(c.Parameters), "1", ["PerRecord", "PerBatch"]);
 
         registry.Register(NodeKind.Sink, "JsonLines", c => new JsonLinesSink(c.Parameters), parameters: ["Path"]);
