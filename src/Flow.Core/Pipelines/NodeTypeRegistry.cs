@@ -46,6 +46,10 @@ internal sealed class NodeTypeRegistry
         _factories[(kind, alias)] = new Registration(context => Activate(type, context), CanonicalName(type), null, null);
     }
 
+    /// <summary>The aliases that declare their parameters (the built-ins and plug-ins' registrations), with them.</summary>
+    public IEnumerable<(NodeKind Kind, string Alias, IReadOnlyList<string> Parameters)> DeclaredParameters() =>
+        _factories.Where(f => f.Value.Parameters is not null).Select(f => (f.Key.Kind, f.Key.Alias, f.Value.Parameters!));
+
     public IEnumerable<string> Aliases(NodeKind kind) =>
         _factories.Keys.Where(k => k.Kind == kind).Select(k => k.Alias).OrderBy(a => a, StringComparer.Ordinal);
 

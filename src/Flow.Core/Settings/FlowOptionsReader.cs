@@ -48,6 +48,12 @@ internal static class FlowOptionsReader
         ["Plugins"] = (o, s, e) => o.Plugins = Plugins(s, e),
     };
 
+    /// <summary>Every setting this reader knows, as its full path (<c>Flow:Cache:Ttl</c>), for the README's reference to be checked against.</summary>
+    public static IEnumerable<string> KnownSettings() =>
+        FlowKeys.Keys.Where(k => k is not ("Cache" or "Run" or "Pipelines")).Select(k => "Flow:" + k)
+            .Concat(CacheKeys.Keys.Select(k => "Flow:Cache:" + k))
+            .Concat(RunKeys.Keys.Select(k => "Flow:Run:" + k));
+
     /// <summary>Reads <c>Flow:*</c> of <paramref name="configuration"/> into <paramref name="options"/>; returns every problem found.</summary>
     public static IReadOnlyList<ConfigurationError> Read(IConfiguration configuration, FlowOptions options)
     {
