@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 using Flow.Serialization;
@@ -105,12 +106,16 @@ internal sealed class RedisStreamSink : ISink
         args[0] = (long)Math.Ceiling(_dedupWindow.TotalMilliseconds);
         args[1] = _field;
         args[2] = _maxLength;
+        var content = new XxHash128();
         for (var i = 0; i < batch.Count; i++)
         {
-            args[i + 3] = Encode(batch.Records[i]);
+            var encoded = Encode(batch.Records[i]);
+            content.Append(BitConverter.GetBytes(encoded.Length));
+            content.Append(encoded);
+            args[i + 3] = encoded;
         }
 
-        RedisKey[] keys = [_stream, Marker(batch.Identity)];
+        RedisKey[] keys = [_stream, Marker(batch.Identity, content.GetCurrentHashAsUInt128())];
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -141,13 +146,17 @@ internal sealed class RedisStreamSink : ISink
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>
-    /// The marker of a batch: <c>{tag}:flow:out:</c> and a hash of the pipeline, the sink and the
-    /// batch's identity (hashed, so names with any characters cannot run into each other).
+    /// The marker of a batch: <c>{tag}:flow:out:</c> and a hash of the pipeline, the sink, the batch's
+    /// identity and the hash of what it adds (hashed, so names with any characters cannot run into
+    /// each other). The content counts because a file source's identities are positions, which
+    /// another run over other input gives again: that run's batches are not replays, and are added.
+    /// A replay adds the same bytes (its steps replay from the cache, or compute the same again).
     /// </summary>
-    internal RedisKey Marker(BatchId id)
+    internal RedisKey Marker(BatchId id, UInt128 content)
     {
         var identity = string.Join('\n', _pipeline, _name, id.Source,
-            id.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), id.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            id.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), id.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            content.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(identity));
         return _markerPrefix + Convert.ToHexStringLower(hash.AsSpan(0, 16));
     }

@@ -207,9 +207,12 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
 
     public async IAsyncEnumerable<SourceBatch> ReadBatchesAsync(int batchSize, CancellationToken stop, [EnumeratorCancellation] CancellationToken abort)
     {
+        // Two tokens: a stop ends the waits (polling delays, outage pauses) and the forming of new
+        // batches, but never a Redis call half-way: an XREADGROUP cancelled after the server ran it
+        // would leave entries pending that this run never saw. Only the abort cuts calls short.
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(stop, abort);
         var token = reading.Token;
-        if (!await ConnectAsync(token).ConfigureAwait(false))
+        if (!await ConnectAsync(token, abort).ConfigureAwait(false))
         {
             yield break;
         }
@@ -227,7 +230,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
             if (_recover)
             {
                 _recover = false;
-                var recovered = await CallAsync(() => RecoverAsync(batchSize, token), "taking up pending entries", token).ConfigureAwait(false);
+                var recovered = await CallAsync(() => RecoverAsync(batchSize, abort), "taking up pending entries", token, abort).ConfigureAwait(false);
                 foreach (var batch in recovered ?? [])
                 {
                     yield return Deliver(batch);
@@ -238,7 +241,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
 
             foreach (var (batch, error) in DueRetries())
             {
-                var again = await CallAsync(() => RedeliverAsync(batch, error, token), "delivering a failed batch again", token).ConfigureAwait(false);
+                var again = await CallAsync(() => RedeliverAsync(batch, error, abort), "delivering a failed batch again", token, abort).ConfigureAwait(false);
                 foreach (var formed in again ?? [])
                 {
                     yield return Deliver(formed);
@@ -247,7 +250,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
 
             var entries = await CallAsync(
                 () => _database!.StreamReadGroupAsync(_stream, _group, _consumer, StreamPosition.NewMessages, batchSize - buffer.Count),
-                "reading the stream", token).ConfigureAwait(false);
+                "reading the stream", token, abort).ConfigureAwait(false);
             if (entries is null)
             {
                 break; // stopped
@@ -261,7 +264,9 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
             Hold(entries.Select(e => (string)e.Id!));
             foreach (var entry in entries)
             {
-                if (await CallAsync(() => ParseAsync(entry, 1, token), "setting aside an entry that cannot be read", token).ConfigureAwait(false) is { } record)
+                // Read entries are taken through even on a stop: they are pending now, and a stop
+                // drains what was read rather than leaving it for the next start.
+                if (await CallAsync(() => ParseAsync(entry, 1, abort), "setting aside an entry that cannot be read", abort, abort).ConfigureAwait(false) is { } record)
                 {
                     buffer.Add((entry.Id, record));
                 }
@@ -269,7 +274,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
 
             if (buffer.Count >= batchSize || (buffer.Count > 0 && DateTime.UtcNow - bufferStarted >= _maxBatchDelay))
             {
-                var formed = await CallAsync(() => FormAsync(buffer, null, 1), "recording a batch's entries", token).ConfigureAwait(false);
+                var formed = await CallAsync(() => FormAsync(buffer, null, 1), "recording a batch's entries", abort, abort).ConfigureAwait(false);
                 if (formed is null)
                 {
                     break;
@@ -289,7 +294,19 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
 
             if (_stopWhenDrained && buffer.Count == 0 && Drained())
             {
-                yield break;
+                // Drained means every entry of the group was processed, not only this consumer's:
+                // entries a dead consumer left are taken over once idle longer than ClaimIdle, and
+                // entries another consumer still works on are waited for.
+                var claimed = await CallAsync(ClaimIdleAsync, "claiming idle entries", token, abort).ConfigureAwait(false);
+                if (claimed > 0)
+                {
+                    continue;
+                }
+
+                if (await CallAsync(OthersPendingAsync, "looking for other consumers' pending entries", token, abort).ConfigureAwait(false) == 0)
+                {
+                    yield break;
+                }
             }
 
             var wait = pollDelay;
@@ -307,7 +324,16 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
             pollDelay = TimeSpan.FromTicks(Math.Min(pollDelay.Ticks * 2, MaxPollDelay.Ticks));
         }
 
-        // Entries read but not formed into a batch stay pending: the next start takes them up first.
+        // A stop: what was read goes into one last batch (the run drains it, and its entries are
+        // acknowledged with the rest). On an abort they stay pending: the next start takes them up first.
+        if (buffer.Count > 0 && !abort.IsCancellationRequested)
+        {
+            var last = await CallAsync(() => FormAsync(buffer, null, 1), "recording a batch's entries", abort, abort).ConfigureAwait(false);
+            if (last is not null)
+            {
+                yield return Deliver(last);
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -682,6 +708,22 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         }
     }
 
+    /// <summary>Entries of the group that other consumers read and did not acknowledge yet.</summary>
+    private async Task<long> OthersPendingAsync()
+    {
+        var info = await _database!.StreamPendingAsync(_stream, _group).ConfigureAwait(false);
+        return info.Consumers.Where(c => c.Name != _consumer).Sum(c => (long)c.PendingMessageCount);
+    }
+
+    /// <summary>A batch every sink wrote, whose completion waits for the run's publish: it can no longer fail.</summary>
+    private void Written(Formed batch)
+    {
+        lock (_gate)
+        {
+            _inFlight.Remove(batch.Id);
+        }
+    }
+
     private bool Drained()
     {
         lock (_gate)
@@ -731,14 +773,18 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         {
             try
             {
+                // An outage ends when a call succeeds, not when a tick made none (or the reading
+                // loop's failures and these "successes" would log the outage once per poll).
+                var called = false;
                 if (AcksWaiting() > 0)
                 {
                     await FlushAcksAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+                    called = true;
                 }
 
                 if (DateTime.UtcNow >= nextKeepAlive)
                 {
-                    await KeepAliveAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+                    called |= await KeepAliveAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
                     nextKeepAlive = DateTime.UtcNow + keepAliveEvery;
                 }
 
@@ -746,9 +792,14 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
                 {
                     await ClaimIdleAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
                     nextClaim = DateTime.UtcNow + claimEvery;
+                    called = true;
                 }
 
-                _outage.Succeeded();
+                if (called)
+                {
+                    _outage.Succeeded();
+                }
+
                 await Task.Delay(MaintenanceTick, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -818,7 +869,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
     }
 
     /// <summary>Resets the idle time of every entry this source holds, without counting a delivery.</summary>
-    private async Task KeepAliveAsync()
+    private async Task<bool> KeepAliveAsync()
     {
         RedisValue[] held;
         lock (_gate)
@@ -831,10 +882,12 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
             var chunk = held.AsSpan(i, Math.Min(ClaimChunk, held.Length - i)).ToArray();
             await _database!.StreamClaimIdsOnlyAsync(_stream, _group, _consumer, 0, chunk).ConfigureAwait(false);
         }
+
+        return held.Length > 0;
     }
 
     /// <summary>Claims entries idle longer than ClaimIdle (with the rest of their batches), following XAUTOCLAIM's cursor to the end.</summary>
-    private async Task ClaimIdleAsync()
+    private async Task<long> ClaimIdleAsync()
     {
         var cursor = "0-0";
         long claimed = 0;
@@ -854,22 +907,24 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
             StreamLog.Claimed(_logger, _pipeline, _name, claimed, (long)_claimIdle.TotalMilliseconds);
             _recover = true;
         }
+
+        return claimed;
     }
 
     // ---- calls to Redis from the reading loop ----
 
-    private async Task<bool> ConnectAsync(CancellationToken cancellationToken)
+    private async Task<bool> ConnectAsync(CancellationToken waits, CancellationToken abort)
     {
         try
         {
-            _database ??= (await _connections.GetAsync(_configuration, cancellationToken).ConfigureAwait(false)).GetDatabase();
+            _database ??= (await _connections.GetAsync(_configuration, waits).ConfigureAwait(false)).GetDatabase();
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (waits.IsCancellationRequested)
         {
             return false;
         }
 
-        return await CallAsync(CreateGroupAsync, "creating the consumer group", cancellationToken).ConfigureAwait(false);
+        return await CallAsync(CreateGroupAsync, "creating the consumer group", waits, abort).ConfigureAwait(false);
     }
 
     /// <summary>Creates the group (and the stream) at <c>Start</c>; a group that exists is left as it is.</summary>
@@ -890,27 +945,34 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
     /// <summary>
     /// Runs a call of the reading loop until it succeeds: Redis trouble that passes is waited out
     /// (logged once, then every minute), a group that is gone is made again from <c>Start</c>, with a
-    /// backoff, and anything else fails the source. Returns default when stopped meanwhile.
+    /// backoff (logged once per loss), and anything else fails the source. Returns default when
+    /// <paramref name="waits"/> ends a pause (a stop), or when <paramref name="abort"/> cuts the call.
     /// </summary>
-    private async Task<T?> CallAsync<T>(Func<Task<T>> call, string doing, CancellationToken cancellationToken)
+    private async Task<T?> CallAsync<T>(Func<Task<T>> call, string doing, CancellationToken waits, CancellationToken abort)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        var groupLost = false;
+        while (!abort.IsCancellationRequested)
         {
             try
             {
-                var result = await call().WaitAsync(cancellationToken).ConfigureAwait(false);
+                var result = await call().WaitAsync(abort).ConfigureAwait(false);
                 _outage.Succeeded();
                 _groupDelay = RedisOutage.FirstDelay;
                 return result;
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (abort.IsCancellationRequested)
             {
                 return default;
             }
             catch (Exception ex) when (RedisOutage.IsNoGroup(ex))
             {
-                StreamLog.GroupGone(_logger, _pipeline, _name, _streamName, (string)_group!, _start);
-                if (!await DelayAsync(_groupDelay, cancellationToken).ConfigureAwait(false))
+                if (!groupLost)
+                {
+                    groupLost = true;
+                    StreamLog.GroupGone(_logger, _pipeline, _name, _streamName, (string)_group!, _start);
+                }
+
+                if (!await DelayAsync(_groupDelay, waits).ConfigureAwait(false))
                 {
                     return default;
                 }
@@ -918,9 +980,9 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
                 _groupDelay = TimeSpan.FromTicks(Math.Min(_groupDelay.Ticks * 2, RedisOutage.MaxDelay.Ticks));
                 try
                 {
-                    await CreateGroupAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+                    await CreateGroupAsync().WaitAsync(abort).ConfigureAwait(false);
                 }
-                catch (Exception again) when (RedisOutage.IsTransient(again))
+                catch (Exception again) when (RedisOutage.IsTransient(again) || again is OperationCanceledException)
                 {
                     // The next attempt of the call waits it out.
                 }
@@ -929,9 +991,12 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
             }
             catch (Exception ex) when (RedisOutage.IsTransient(ex))
             {
+                // A call whose reply was lost may have run: an XREADGROUP that did leaves entries
+                // pending for this consumer that it never saw. They are taken up once Redis answers.
+                _recover = true;
                 try
                 {
-                    await _outage.PauseAsync(ex, doing, cancellationToken).ConfigureAwait(false);
+                    await _outage.PauseAsync(ex, doing, waits).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -1002,6 +1067,8 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         private int _heard;
 
         public bool HandlesFailures => true;
+
+        public void Written() => source.Written(batch);
 
         public void Completed()
         {

@@ -1,0 +1,246 @@
+using Flow.Redis.Tests;
+using StackExchange.Redis;
+
+namespace Flow.Worker.Tests.Streams;
+
+/// <summary>
+/// RedisStream source and sink with real <c>flow</c> processes and a real redis-server: a consumer
+/// group split between workers, a worker killed and started again, entries that fail or cannot be
+/// read, a Redis outage, and SIGTERM on an unbounded pipeline.
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class StreamTests
+{
+    private static readonly TimeSpan RunBound = TimeSpan.FromSeconds(60);
+
+    private readonly RedisServerFixture _redis;
+
+    public StreamTests(RedisServerFixture redis) => _redis = redis;
+
+    [Fact]
+    public async Task TwoWorkers_OneGroup_DrainStream_EveryEntryOnceInSink_SplitBetweenThem()
+    {
+        const int count = 100_000;
+        await using var kit = await StreamKit.ConnectAsync(_redis);
+        await kit.FillAsync(0, count);
+        using var workspace = new FlowWorkspace();
+
+        // A fixed cost per batch, so that neither worker drains the stream before the other started.
+        var config = kit.Pipeline(workspace, 1000, StreamKit.Double + """, { "Name": "pace", "Type": "Sleep", "UseCache": false, "Params": { "PerBatch": "40ms" } }""");
+
+        await using var one = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
+        await using var two = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w2"));
+        Assert.True(await one.WaitForExitAsync(RunBound) == 0, one.StandardError + one.StandardOutput);
+        Assert.True(await two.WaitForExitAsync(RunBound) == 0, two.StandardError + two.StandardOutput);
+
+        await kit.AssertEachOnceAsync(Enumerable.Range(0, count).Select(i => (long)i));
+        Assert.Equal(0, await kit.PendingAsync());
+        var read1 = StreamKit.Node(workspace, "w1", "in").GetProperty("recordsOut").GetInt64();
+        var read2 = StreamKit.Node(workspace, "w2", "in").GetProperty("recordsOut").GetInt64();
+        Assert.True(read1 > 0 && read2 > 0, $"both workers take part: {read1} and {read2}");
+        Assert.Equal(count, read1 + read2);
+    }
+
+    [Fact]
+    public async Task WorkerKilled_AndStartedAgain_EveryEntryOnce_ReplayedBatchesHitTheCache()
+    {
+        const int count = 20_000;
+        await using var kit = await StreamKit.ConnectAsync(_redis);
+        await kit.FillAsync(0, count);
+        using var workspace = new FlowWorkspace();
+
+        // The pace step after the computation keeps computed batches in flight, so a kill finds some.
+        var config = kit.Pipeline(workspace, 500,
+            StreamKit.Double + """, { "Name": "pace", "Type": "Sleep", "UseCache": false, "Params": { "PerBatch": "60ms" } }""",
+            sourceParams: """, "ClaimIdle": "30s" """);
+
+        // The victim runs alone a little first, so that it is in full swing (batches computed and
+        // in flight behind the pace step) when it is killed, whichever worker started faster.
+        await using var victim = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
+        await victim.WaitUntilAsync(() => kit.Db.StreamLength(kit.Out) >= count / 10, RunBound);
+        await using var other = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w2"));
+        await victim.WaitUntilAsync(() => kit.Db.StreamLength(kit.Out) >= count / 4, RunBound);
+        victim.Signal(FlowProcess.SigKill);
+        await victim.WaitForExitAsync(RunBound);
+
+        var pendingOfVictim = (await kit.Db.StreamPendingMessagesAsync(kit.In, StreamKit.Group, 100_000, "w1")).Length;
+        Assert.True(pendingOfVictim > 0, "the killed worker left entries pending");
+
+        await using var again = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
+        Assert.True(await again.WaitForExitAsync(RunBound) == 0, again.StandardError + again.StandardOutput);
+        Assert.True(await other.WaitForExitAsync(RunBound) == 0, other.StandardError + other.StandardOutput);
+
+        await kit.AssertEachOnceAsync(Enumerable.Range(0, count).Select(i => (long)i));
+        Assert.Equal(0, await kit.PendingAsync());
+        var computed = StreamKit.Node(workspace, "w1", "double");
+        Assert.True(computed.GetProperty("hits").GetInt64() > 0, $"the restarted worker replays the batches it had computed from the cache: {computed}\n{again.StandardOutput}");
+    }
+
+    [Fact]
+    public async Task WorkerKilled_NotStartedAgain_TheOtherClaimsItsEntries_EveryEntryOnce_ClaimedBatchesHitTheCache()
+    {
+        const int count = 20_000;
+        await using var kit = await StreamKit.ConnectAsync(_redis);
+        await kit.FillAsync(0, count);
+        using var workspace = new FlowWorkspace();
+        var config = kit.Pipeline(workspace, 500,
+            StreamKit.Double + """, { "Name": "pace", "Type": "Sleep", "UseCache": false, "Params": { "PerBatch": "60ms" } }""",
+            sourceParams: """, "ClaimIdle": "2s" """);
+
+        // The victim runs alone a little first, so that it is in full swing (batches computed and
+        // in flight behind the pace step) when it is killed, whichever worker started faster.
+        await using var victim = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
+        await victim.WaitUntilAsync(() => kit.Db.StreamLength(kit.Out) >= count / 10, RunBound);
+        await using var other = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w2"));
+        await victim.WaitUntilAsync(() => kit.Db.StreamLength(kit.Out) >= count / 4, RunBound);
+        victim.Signal(FlowProcess.SigKill);
+        await victim.WaitForExitAsync(RunBound);
+
+        var left = (await kit.Db.StreamPendingMessagesAsync(kit.In, StreamKit.Group, 100_000, "w1")).Length;
+        Assert.True(left > 0, "the killed worker left entries pending");
+
+        // The survivor does not stop while the dead consumer's entries are pending: it claims them
+        // once idle for ClaimIdle, forms the same batches again, and replays what w1 had computed.
+        Assert.True(await other.WaitForExitAsync(RunBound) == 0, other.StandardError + other.StandardOutput);
+        await kit.AssertEachOnceAsync(Enumerable.Range(0, count).Select(i => (long)i));
+        Assert.Equal(0, await kit.PendingAsync());
+        Assert.Contains("claimed", other.StandardOutput + other.StandardError, StringComparison.Ordinal);
+        var computed = StreamKit.Node(workspace, "w2", "double");
+        Assert.True(computed.GetProperty("hits").GetInt64() > 0, $"the claimed batches w1 had computed replay from the shared cache: {computed}\n{other.StandardOutput}");
+    }
+
+    [Fact]
+    public async Task UnknownParameter_OfStreamSourceOrSink_IsAConfigurationError()
+    {
+        await using var kit = await StreamKit.ConnectAsync(_redis);
+        using var workspace = new FlowWorkspace();
+        var config = kit.Pipeline(workspace, 10, StreamKit.Double, sourceParams: """, "MaxDelivery": 3 """);
+        await using var source = await FlowProcess.RunAsync(workspace.Path, RunBound, "validate", "--config", config);
+        Assert.Equal(2, source.ExitCode);
+        Assert.Contains("MaxDelivery", source.StandardError + source.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("MaxDeliveries", source.StandardError + source.StandardOutput, StringComparison.Ordinal);
+
+        var sinkConfig = kit.Pipeline(workspace, 10, StreamKit.Double, name: "sink.json");
+        File.WriteAllText(sinkConfig, File.ReadAllText(sinkConfig).Replace("\"Stream\": " + StreamKit.Quote(kit.Out), "\"Stream\": " + StreamKit.Quote(kit.Out) + ", \"MaxLen\": 5", StringComparison.Ordinal));
+        await using var sink = await FlowProcess.RunAsync(workspace.Path, RunBound, "validate", "--config", sinkConfig);
+        Assert.Equal(2, sink.ExitCode);
+        Assert.Contains("MaxLen", sink.StandardError + sink.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("MaxLength", sink.StandardError + sink.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EntryThatAlwaysFails_AndUnreadableEntries_GoToDeadLetter_TheOthersReachTheSink()
+    {
+        const int count = 400;
+        const int poison = 123;
+        await using var kit = await StreamKit.ConnectAsync(_redis);
+        using var workspace = new FlowWorkspace();
+        workspace.WriteFile("keys.csv", "k,known\nok,true\n");
+        var payloads = Enumerable.Range(0, count).Select(i => $$"""{"id":{{i}},"v":{{i % 7}},"k":"{{(i == poison ? "nope" : "ok")}}"}""").ToList();
+        payloads.Insert(200, """{"id": 9999, "v": """); // not JSON
+        await kit.AddRawAsync(payloads);
+        await kit.Db.StreamAddAsync(kit.In, "other", "no data field");
+
+        var config = kit.Pipeline(workspace, 50,
+            StreamKit.Double + """, { "Name": "known", "Type": "Lookup", "Params": { "File": "keys.csv", "Key": "k", "On": "k", "Required": "Fail" } }""",
+            sourceParams: """, "MaxDeliveries": 2, "RetryDelay": "50ms" """);
+
+        await using var run = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
+        Assert.True(await run.WaitForExitAsync(RunBound) == 0, run.StandardError + run.StandardOutput);
+
+        await kit.AssertEachOnceAsync(Enumerable.Range(0, count).Where(i => i != poison).Select(i => (long)i));
+        Assert.Equal(0, await kit.PendingAsync());
+
+        var dead = await kit.RangeAsync(kit.DeadLetter);
+        Assert.Equal(3, dead.Count);
+        var failed = Assert.Single(dead, e => ((string?)e["data"])?.Contains("\"id\":123", StringComparison.Ordinal) == true);
+        Assert.True((long)failed["flow.deliveries"] >= 2, "set aside only after MaxDeliveries deliveries");
+        Assert.Contains("known", (string)failed["flow.error"]!, StringComparison.Ordinal);
+        var unreadable = Assert.Single(dead, e => ((string?)e["data"])?.Contains("9999", StringComparison.Ordinal) == true);
+        Assert.Contains("JSON", (string)unreadable["flow.error"]!, StringComparison.Ordinal);
+        var noField = Assert.Single(dead, e => !e["other"].IsNull);
+        Assert.Contains("no field 'data'", (string)noField["flow.error"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RedisStoppedMidRun_AndStartedAgain_RunCompletes_OutageLoggedOnce()
+    {
+        const int count = 10_000;
+        await using var server = await RedisServerFixture.StartPersistentServerAsync();
+        await using var kit = await StreamKit.ConnectAsync(server);
+        await kit.FillAsync(0, count);
+        using var workspace = new FlowWorkspace();
+        var config = kit.Pipeline(workspace, 250, StreamKit.Double + """, { "Name": "pace", "Type": "Sleep", "UseCache": false, "Params": { "PerBatch": "50ms" } }""");
+
+        // The cache in a file store: this test is about the stream nodes' outage.
+        await using var run = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1", "--Flow:Cache:Store=File"));
+        await run.WaitUntilAsync(() => SafeLength(kit, kit.Out) >= count / 5, RunBound);
+        await server.StopKeepingDataAsync();
+        await Task.Delay(TimeSpan.FromSeconds(3)); // several polls and retries while it is down
+        Assert.False(run.HasExited, "a Redis outage is waited out: " + run.StandardOutput);
+        await server.StartAgainAsync();
+
+        Assert.True(await run.WaitForExitAsync(RunBound) == 0, run.StandardError + run.StandardOutput);
+        await kit.AssertEachOnceAsync(Enumerable.Range(0, count).Select(i => (long)i));
+        Assert.Equal(0, await kit.PendingAsync());
+
+        var log = run.StandardOutput + run.StandardError;
+        var sourceOutage = Lines(log, "source 'in' of pipeline 'p': Redis at", "waiting and retrying");
+        var sinkOutage = Lines(log, "sink 'out' of pipeline 'p': Redis at", "waiting and retrying");
+        Assert.True(sourceOutage == 1, $"the source logs the outage once, not per poll ({sourceOutage} lines):\n{log}");
+        Assert.InRange(sinkOutage, 0, 1);
+        Assert.Equal(sourceOutage, Lines(log, "source 'in' of pipeline 'p': Redis at", "answers again"));
+    }
+
+    [Fact]
+    public async Task Sigterm_OnUnboundedPipeline_ExitsZero_AfterAcknowledgingWhatItFinished()
+    {
+        const int count = 5_000;
+        await using var kit = await StreamKit.ConnectAsync(_redis);
+        await kit.FillAsync(0, count);
+        using var workspace = new FlowWorkspace();
+        var config = kit.Pipeline(workspace, 100,
+            StreamKit.Double + """, { "Name": "pace", "Type": "Sleep", "UseCache": false, "Params": { "PerBatch": "50ms" } }""",
+            stopWhenDrained: false);
+
+        await using var run = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
+        await run.WaitUntilAsync(() => kit.Db.StreamLength(kit.Out) >= 500, RunBound);
+        run.Signal(FlowProcess.SigTerm);
+        Assert.True(await run.WaitForExitAsync(RunBound) == 0, run.StandardError + run.StandardOutput);
+
+        // Whatever it read it finished and acknowledged: nothing pending, and the sink holds exactly
+        // the entries up to the group's last delivered one.
+        Assert.Equal(0, await kit.PendingAsync());
+        var groups = await kit.Db.StreamGroupInfoAsync(kit.In);
+        var lastDelivered = (string)Assert.Single(groups).LastDeliveredId!;
+        var read = (await kit.RangeAsync(kit.In)).TakeWhile(e => Compare((string)e.Id!, lastDelivered) <= 0).Count();
+        Assert.InRange(read, 500, count - 1); // stopped mid-way
+        await kit.AssertEachOnceAsync(Enumerable.Range(0, read).Select(i => (long)i));
+    }
+
+    private static long SafeLength(StreamKit kit, string stream)
+    {
+        try
+        {
+            return kit.Db.StreamLength(stream);
+        }
+        catch (RedisException)
+        {
+            return 0;
+        }
+    }
+
+    private static int Lines(string log, string who, string what) =>
+        log.Split('\n').Count(line => line.Contains(who, StringComparison.Ordinal) && line.Contains(what, StringComparison.Ordinal));
+
+    private static int Compare(string a, string b)
+    {
+        static (ulong, ulong) Split(string id)
+        {
+            var dash = id.IndexOf('-');
+            return (ulong.Parse(id[..dash], System.Globalization.CultureInfo.InvariantCulture), ulong.Parse(id[(dash + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return Split(a).CompareTo(Split(b));
+    }
+}
