@@ -806,7 +806,16 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
             {
                 return;
             }
-            catch (Exception ex) when (RedisOutage.IsTransient(ex) || RedisOutage.IsNoGroup(ex))
+            catch (Exception ex) when (RedisOutage.IsNoGroup(ex))
+            {
+                // Not an outage: the reading loop makes the group again (and says so); until then
+                // acknowledgements and renewals wait, and go through once it exists.
+                if (!await DelayAsync(RedisOutage.FirstDelay, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (RedisOutage.IsTransient(ex))
             {
                 try
                 {
