@@ -125,19 +125,7 @@ internal sealed partial class RedisOutage
         }
     }
 
-    private static bool IsAuthenticationFailure(Exception exception)
-    {
-        for (var current = exception; current is not null; current = current.InnerException)
-        {
-            if (current is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
-                || current is RedisServerException { Kind: RedisErrorKind.NoAuth or RedisErrorKind.WrongPass })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool IsAuthenticationFailure(Exception exception) => Caching.RedisCacheStore.IsAuthenticationFailure(exception);
 
     private static string FirstLine(string text)
     {

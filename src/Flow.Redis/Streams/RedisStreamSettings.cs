@@ -28,4 +28,28 @@ internal static class RedisStreamSettings
 
         return configuration;
     }
+
+    /// <summary>The node's <c>Stream</c>: required, and a name whose derived keys hash to its slot (<see cref="StreamKeys"/>).</summary>
+    public static string Stream(NodeParameters parameters)
+    {
+        var stream = parameters.GetRequiredString("Stream");
+        if (StreamKeys.Problem(stream) is { } problem)
+        {
+            throw parameters.Error("Stream", problem);
+        }
+
+        return stream;
+    }
+
+    /// <summary>The node's <c>Field</c>: the entry field that holds a record (default <c>data</c>).</summary>
+    public static string Field(NodeParameters parameters)
+    {
+        var field = parameters.GetString("Field", "data")!;
+        if (field.Length == 0)
+        {
+            throw parameters.Error("Field", "must not be empty");
+        }
+
+        return field;
+    }
 }

@@ -62,19 +62,10 @@ internal sealed class RedisStreamSink : ISink
         _pipeline = context.PipelineName;
         _name = context.NodeName;
         _configuration = RedisStreamSettings.Connection(context, p);
-        var stream = p.GetRequiredString("Stream");
-        if (StreamKeys.Problem(stream) is { } problem)
-        {
-            throw p.Error("Stream", problem);
-        }
-
+        var stream = RedisStreamSettings.Stream(p);
         _stream = stream;
         _markerPrefix = StreamKeys.Prefix(stream) + "out:";
-        _field = p.GetString("Field", "data")!;
-        if (_field.Length == 0)
-        {
-            throw p.Error("Field", "must not be empty");
-        }
+        _field = RedisStreamSettings.Field(p);
 
         _maxLength = p.GetInt64("MaxLength", 0, min: 0);
         _dedupWindow = p.GetDuration("DedupWindow") ?? TimeSpan.FromDays(1);

@@ -154,21 +154,13 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         _pipeline = context.PipelineName;
         _name = context.NodeName;
         _configuration = RedisStreamSettings.Connection(context, p);
-        _streamName = p.GetRequiredString("Stream");
-        if (StreamKeys.Problem(_streamName) is { } problem)
-        {
-            throw p.Error("Stream", problem);
-        }
+        _streamName = RedisStreamSettings.Stream(p);
 
         _stream = _streamName;
         var group = p.GetRequiredString("Group");
         _group = group;
         _consumer = p.GetString("Consumer") ?? $"{Environment.MachineName}:{_pipeline}:{_name}";
-        _field = p.GetString("Field", "data")!;
-        if (_field.Length == 0)
-        {
-            throw p.Error("Field", "must not be empty");
-        }
+        _field = RedisStreamSettings.Field(p);
 
         _stopWhenDrained = p.GetBoolean("StopWhenDrained", false);
         _maxBatchDelay = Positive(p, "MaxBatchDelay", TimeSpan.FromMilliseconds(200));

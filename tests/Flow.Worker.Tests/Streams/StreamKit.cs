@@ -116,7 +116,7 @@ internal sealed class StreamKit : IAsyncDisposable
     /// The configuration of the pipeline <c>p</c>: source <c>in</c> (consumer <c>w1</c>, override it
     /// per worker), the steps given, sink <c>out</c>; the cache on this Redis under its own prefix.
     /// </summary>
-    public string Pipeline(FlowWorkspace workspace, int batchSize, string steps, bool stopWhenDrained = true, string sourceParams = "", string name = "config.json") =>
+    public string Pipeline(FlowWorkspace workspace, int batchSize, string steps, bool stopWhenDrained = true, string sourceParams = "", string name = "config.json", string? sink = null) =>
         workspace.WriteConfig($$"""
             {
               "Flow": {
@@ -128,7 +128,7 @@ internal sealed class StreamKit : IAsyncDisposable
                       "Stream": {{Quote(In)}}, "Group": "{{Group}}", "Consumer": "w1", "Redis": {{Quote(Configuration)}},
                       "StopWhenDrained": {{(stopWhenDrained ? "true" : "false")}}, "MaxBatchDelay": "50ms", "DeadLetter": {{Quote(DeadLetter)}}{{sourceParams}} } } ],
                     "Steps": [ {{steps}} ],
-                    "Sinks": [ { "Name": "out", "Type": "RedisStream", "Params": { "Stream": {{Quote(Out)}}, "Redis": {{Quote(Configuration)}} } } ]
+                    "Sinks": [ {{sink ?? $$"""{ "Name": "out", "Type": "RedisStream", "Params": { "Stream": {{Quote(Out)}}, "Redis": {{Quote(Configuration)}} } }"""}} ]
                   }
                 }
               }
@@ -136,6 +136,9 @@ internal sealed class StreamKit : IAsyncDisposable
             """, name);
 
     public const string Double = """{ "Name": "double", "Type": "Compute", "Params": { "Set": { "w": "v * 2" } } }""";
+
+    /// <summary>A step <c>pace</c> that costs <paramref name="perBatch"/> per batch and is never cached.</summary>
+    public static string Pace(string perBatch) => $$"""{ "Name": "pace", "Type": "Sleep", "UseCache": false, "Params": { "PerBatch": "{{perBatch}}" } }""";
 
     /// <summary>Arguments of <c>flow run</c> for worker <paramref name="consumer"/>, with its report in <c>report-CONSUMER.json</c>.</summary>
     public static string[] Run(string config, string consumer, params string[] more) =>

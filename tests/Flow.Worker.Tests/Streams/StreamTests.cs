@@ -11,6 +11,8 @@ namespace Flow.Worker.Tests.Streams;
 [Collection(EndToEndCollection.Name)]
 public sealed class StreamTests
 {
+    private const int KilledCount = 20_000;
+
     private static readonly TimeSpan RunBound = TimeSpan.FromSeconds(60);
 
     private readonly RedisServerFixture _redis;
@@ -26,7 +28,7 @@ public sealed class StreamTests
         using var workspace = new FlowWorkspace();
 
         // A fixed cost per batch, so that neither worker drains the stream before the other started.
-        var config = kit.Pipeline(workspace, 1000, StreamKit.Double + """, { "Name": "pace", "Type": "Sleep", "UseCache": false, "Params": { "PerBatch": "40ms" } }""");
+        var config = kit.Pipeline(workspace, 1000, StreamKit.Double + ", " + StreamKit.Pace("40ms"));
 
         await using var one = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
         await using var two = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w2"));
@@ -44,33 +46,16 @@ public sealed class StreamTests
     [Fact]
     public async Task WorkerKilled_AndStartedAgain_EveryEntryOnce_ReplayedBatchesHitTheCache()
     {
-        const int count = 20_000;
         await using var kit = await StreamKit.ConnectAsync(_redis);
-        await kit.FillAsync(0, count);
         using var workspace = new FlowWorkspace();
-
-        // The pace step after the computation keeps computed batches in flight, so a kill finds some.
-        var config = kit.Pipeline(workspace, 500,
-            StreamKit.Double + """, { "Name": "pace", "Type": "Sleep", "UseCache": false, "Params": { "PerBatch": "60ms" } }""",
-            sourceParams: """, "ClaimIdle": "30s" """);
-
-        // The victim runs alone a little first, so that it is in full swing (batches computed and
-        // in flight behind the pace step) when it is killed, whichever worker started faster.
-        await using var victim = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
-        await victim.WaitUntilAsync(() => kit.Db.StreamLength(kit.Out) >= count / 10, RunBound);
-        await using var other = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w2"));
-        await victim.WaitUntilAsync(() => kit.Db.StreamLength(kit.Out) >= count / 4, RunBound);
-        victim.Signal(FlowProcess.SigKill);
-        await victim.WaitForExitAsync(RunBound);
-
-        var pendingOfVictim = (await kit.Db.StreamPendingMessagesAsync(kit.In, StreamKit.Group, 100_000, "w1")).Length;
-        Assert.True(pendingOfVictim > 0, "the killed worker left entries pending");
+        var (config, other) = await KillOneOfTwoAsync(kit, workspace, claimIdle: "30s");
+        await using var survivor = other;
 
         await using var again = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
         Assert.True(await again.WaitForExitAsync(RunBound) == 0, again.StandardError + again.StandardOutput);
         Assert.True(await other.WaitForExitAsync(RunBound) == 0, other.StandardError + other.StandardOutput);
 
-        await kit.AssertEachOnceAsync(Enumerable.Range(0, count).Select(i => (long)i));
+        await kit.AssertEachOnceAsync(Enumerable.Range(0, KilledCount).Select(i => (long)i));
         Assert.Equal(0, await kit.PendingAsync());
         var computed = StreamKit.Node(workspace, "w1", "double");
         Assert.True(computed.GetProperty("hits").GetInt64() > 0, $"the restarted worker replays the batches it had computed from the cache: {computed}\n{again.StandardOutput}");
@@ -79,34 +64,52 @@ public sealed class StreamTests
     [Fact]
     public async Task WorkerKilled_NotStartedAgain_TheOtherClaimsItsEntries_EveryEntryOnce_ClaimedBatchesHitTheCache()
     {
-        const int count = 20_000;
         await using var kit = await StreamKit.ConnectAsync(_redis);
-        await kit.FillAsync(0, count);
         using var workspace = new FlowWorkspace();
-        var config = kit.Pipeline(workspace, 500,
-            StreamKit.Double + """, { "Name": "pace", "Type": "Sleep", "UseCache": false, "Params": { "PerBatch": "60ms" } }""",
-            sourceParams: """, "ClaimIdle": "2s" """);
-
-        // The victim runs alone a little first, so that it is in full swing (batches computed and
-        // in flight behind the pace step) when it is killed, whichever worker started faster.
-        await using var victim = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
-        await victim.WaitUntilAsync(() => kit.Db.StreamLength(kit.Out) >= count / 10, RunBound);
-        await using var other = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w2"));
-        await victim.WaitUntilAsync(() => kit.Db.StreamLength(kit.Out) >= count / 4, RunBound);
-        victim.Signal(FlowProcess.SigKill);
-        await victim.WaitForExitAsync(RunBound);
-
-        var left = (await kit.Db.StreamPendingMessagesAsync(kit.In, StreamKit.Group, 100_000, "w1")).Length;
-        Assert.True(left > 0, "the killed worker left entries pending");
+        var (_, other) = await KillOneOfTwoAsync(kit, workspace, claimIdle: "2s");
+        await using var survivor = other;
 
         // The survivor does not stop while the dead consumer's entries are pending: it claims them
         // once idle for ClaimIdle, forms the same batches again, and replays what w1 had computed.
         Assert.True(await other.WaitForExitAsync(RunBound) == 0, other.StandardError + other.StandardOutput);
-        await kit.AssertEachOnceAsync(Enumerable.Range(0, count).Select(i => (long)i));
+        await kit.AssertEachOnceAsync(Enumerable.Range(0, KilledCount).Select(i => (long)i));
         Assert.Equal(0, await kit.PendingAsync());
         Assert.Contains("claimed", other.StandardOutput + other.StandardError, StringComparison.Ordinal);
         var computed = StreamKit.Node(workspace, "w2", "double");
         Assert.True(computed.GetProperty("hits").GetInt64() > 0, $"the claimed batches w1 had computed replay from the shared cache: {computed}\n{other.StandardOutput}");
+    }
+
+    /// <summary>
+    /// Two workers (w1, w2) on a stream of <see cref="KilledCount"/> entries; w1 is SIGKILLed a
+    /// quarter of the way, leaving entries pending. Returns the configuration and the running w2.
+    /// </summary>
+    private static async Task<(string Config, FlowProcess Other)> KillOneOfTwoAsync(StreamKit kit, FlowWorkspace workspace, string claimIdle)
+    {
+        await kit.FillAsync(0, KilledCount);
+
+        // The pace step after the computation keeps computed batches in flight, so a kill finds some.
+        var config = kit.Pipeline(workspace, 500, StreamKit.Double + ", " + StreamKit.Pace("60ms"), sourceParams: $$""", "ClaimIdle": "{{claimIdle}}" """);
+
+        // The victim runs alone a little first, so that it is in full swing (batches computed and
+        // in flight behind the pace step) when it is killed, whichever worker started faster.
+        await using var victim = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
+        await victim.WaitUntilAsync(() => kit.Db.StreamLength(kit.Out) >= KilledCount / 10, RunBound);
+        var other = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w2"));
+        try
+        {
+            await victim.WaitUntilAsync(() => kit.Db.StreamLength(kit.Out) >= KilledCount / 4, RunBound);
+            victim.Signal(FlowProcess.SigKill);
+            await victim.WaitForExitAsync(RunBound);
+
+            var left = (await kit.Db.StreamPendingMessagesAsync(kit.In, StreamKit.Group, 100_000, "w1")).Length;
+            Assert.True(left > 0, "the killed worker left entries pending");
+            return (config, other);
+        }
+        catch
+        {
+            await other.DisposeAsync();
+            throw;
+        }
     }
 
     [Fact]
@@ -120,8 +123,8 @@ public sealed class StreamTests
         Assert.Contains("MaxDelivery", source.StandardError + source.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("MaxDeliveries", source.StandardError + source.StandardOutput, StringComparison.Ordinal);
 
-        var sinkConfig = kit.Pipeline(workspace, 10, StreamKit.Double, name: "sink.json");
-        File.WriteAllText(sinkConfig, File.ReadAllText(sinkConfig).Replace("\"Stream\": " + StreamKit.Quote(kit.Out), "\"Stream\": " + StreamKit.Quote(kit.Out) + ", \"MaxLen\": 5", StringComparison.Ordinal));
+        var sinkConfig = kit.Pipeline(workspace, 10, StreamKit.Double, name: "sink.json",
+            sink: $$"""{ "Name": "out", "Type": "RedisStream", "Params": { "Stream": {{StreamKit.Quote(kit.Out)}}, "MaxLen": 5 } }""");
         await using var sink = await FlowProcess.RunAsync(workspace.Path, RunBound, "validate", "--config", sinkConfig);
         Assert.Equal(2, sink.ExitCode);
         Assert.Contains("MaxLen", sink.StandardError + sink.StandardOutput, StringComparison.Ordinal);
@@ -170,7 +173,7 @@ public sealed class StreamTests
         await using var kit = await StreamKit.ConnectAsync(server);
         await kit.FillAsync(0, count);
         using var workspace = new FlowWorkspace();
-        var config = kit.Pipeline(workspace, 250, StreamKit.Double + """, { "Name": "pace", "Type": "Sleep", "UseCache": false, "Params": { "PerBatch": "50ms" } }""");
+        var config = kit.Pipeline(workspace, 250, StreamKit.Double + ", " + StreamKit.Pace("50ms"));
 
         // The cache in a file store: this test is about the stream nodes' outage.
         await using var run = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1", "--Flow:Cache:Store=File"));
@@ -200,7 +203,7 @@ public sealed class StreamTests
         await kit.FillAsync(0, count);
         using var workspace = new FlowWorkspace();
         var config = kit.Pipeline(workspace, 100,
-            StreamKit.Double + """, { "Name": "pace", "Type": "Sleep", "UseCache": false, "Params": { "PerBatch": "50ms" } }""",
+            StreamKit.Double + ", " + StreamKit.Pace("50ms"),
             stopWhenDrained: false);
 
         await using var run = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
@@ -225,12 +228,7 @@ public sealed class StreamTests
         await using var kit = await StreamKit.ConnectAsync(_redis);
         await kit.FillAsync(0, count);
         using var workspace = new FlowWorkspace();
-        var config = kit.Pipeline(workspace, 200, StreamKit.Double);
-        File.WriteAllText(config, File.ReadAllText(config).Replace(
-            """{ "Name": "out", "Type": "RedisStream", "Params": { "Stream": """ + StreamKit.Quote(kit.Out) + """, "Redis": """ + StreamKit.Quote(kit.Configuration) + " } }",
-            """{ "Name": "out", "Type": "JsonLines", "Params": { "Path": "out/records.jsonl" } }""",
-            StringComparison.Ordinal));
-        Assert.Contains("JsonLines", File.ReadAllText(config), StringComparison.Ordinal);
+        var config = kit.Pipeline(workspace, 200, StreamKit.Double, sink: """{ "Name": "out", "Type": "JsonLines", "Params": { "Path": "out/records.jsonl" } }""");
 
         await using var run = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1"));
         Assert.True(await run.WaitForExitAsync(RunBound) == 0, run.StandardError + run.StandardOutput);
