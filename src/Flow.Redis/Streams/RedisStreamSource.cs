@@ -215,6 +215,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         var buffer = new List<(RedisValue Id, Record Record)>(batchSize);
         var bufferStarted = DateTime.UtcNow;
         var pollDelay = TimeSpan.FromMilliseconds(1);
+        var waitingLogged = false;
         while (!token.IsCancellationRequested)
         {
             // Own pending entries first (at start, and after a claim brought some), then failed batches
@@ -295,9 +296,16 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
                     continue;
                 }
 
-                if (await CallAsync(OthersPendingAsync, "looking for other consumers' pending entries", token, abort).ConfigureAwait(false) == 0)
+                var others = await CallAsync(OthersPendingAsync, "looking for other consumers' pending entries", token, abort).ConfigureAwait(false);
+                if (others == 0)
                 {
                     yield break;
+                }
+
+                if (!waitingLogged)
+                {
+                    waitingLogged = true;
+                    StreamLog.WaitingForOthers(_logger, _pipeline, _name, others, (long)_claimIdle.TotalMilliseconds);
                 }
             }
 

@@ -31,4 +31,7 @@ internal static partial class StreamLog
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Pipeline {Pipeline} source {Source}: batch {Batch} comes back without {Missing} of its {Entries} entries (deleted from the stream, or taken by another consumer); its other entries form a new batch")]
     public static partial void PartialBatch(ILogger logger, string pipeline, string source, string batch, int missing, int entries);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Pipeline {Pipeline} source {Source}: drained, waiting for {Entries} entries pending with other consumers (they finish them, or they are claimed once idle for {ClaimIdleMs} ms)")]
+    public static partial void WaitingForOthers(ILogger logger, string pipeline, string source, long entries, long claimIdleMs);
 }

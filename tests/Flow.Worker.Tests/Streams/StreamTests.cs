@@ -74,7 +74,7 @@ public sealed class StreamTests
         Assert.True(await other.WaitForExitAsync(RunBound) == 0, other.StandardError + other.StandardOutput);
         await kit.AssertEachOnceAsync(Enumerable.Range(0, KilledCount).Select(i => (long)i));
         Assert.Equal(0, await kit.PendingAsync());
-        Assert.Contains("claimed", other.StandardOutput + other.StandardError, StringComparison.Ordinal);
+        Assert.Contains("entries idle longer than", other.StandardOutput + other.StandardError, StringComparison.Ordinal); // its claim line
         var computed = StreamKit.Node(workspace, "w2", "double");
         Assert.True(computed.GetProperty("hits").GetInt64() > 0, $"the claimed batches w1 had computed replay from the shared cache: {computed}\n{other.StandardOutput}");
     }
