@@ -298,6 +298,29 @@ public sealed class StreamTests
         Assert.Equal(Enumerable.Range(100, 100).Select(i => (long)i), ids.GroupBy(i => i).Where(g => g.Count() == 2).Select(g => g.Key).Order());
     }
 
+    [Fact]
+    public async Task Sink_MaxLength_TrimsTheStreamApproximately()
+    {
+        await using var kit = await StreamKit.ConnectAsync(_redis);
+        using var workspace = new FlowWorkspace();
+        var config = workspace.WritePipeline($$"""
+            {
+              "BatchSize": 500,
+              "Sources": [ { "Name": "in", "Type": "Generate", "Params": { "Count": 5000 } } ],
+              "Steps": [],
+              "Sinks": [ { "Name": "out", "Type": "RedisStream", "Params": { "Stream": {{StreamKit.Quote(kit.Out)}}, "Redis": {{StreamKit.Quote(kit.Configuration)}}, "MaxLength": 1000 } } ]
+            }
+            """);
+        await using var flow = await FlowProcess.RunAsync(workspace.Path, RunBound, "run", "--config", config);
+        Assert.True(flow.ExitCode == 0, flow.StandardError + flow.StandardOutput);
+
+        // MAXLEN ~ trims whole nodes of the stream: at least MaxLength entries stay, a little more at most.
+        var length = await kit.Db.StreamLengthAsync(kit.Out);
+        Assert.InRange(length, 1000, 2000);
+        var last = (await kit.OutputAsync())[^1];
+        Assert.Equal(4999, last.GetProperty("id").GetInt64()); // the newest entries are the ones kept
+    }
+
     private static bool GroupExists(StreamKit kit)
     {
         try
