@@ -110,6 +110,7 @@ internal static class FlowCommandLine
         builder.Services.AddFlow();
         builder.Services.AddFlowWorker();
         builder.Services.AddRedisCacheStore();
+        builder.Services.AddRedisStreams();
         return builder.Build();
     }
 

@@ -24,6 +24,8 @@ public sealed class RedisServerFixture : IAsyncLifetime
     private Process? _process;
     private string? _directory;
     private string? _password;
+    private bool _persistent;
+    private string? _executable;
     private readonly StringBuilder _output = new();
 
     /// <summary>The server's host (an IP address or a name).</summary>
@@ -52,6 +54,47 @@ public sealed class RedisServerFixture : IAsyncLifetime
         var fixture = new RedisServerFixture { _password = password };
         await fixture.StartOwnServerAsync(port).ConfigureAwait(false);
         return fixture;
+    }
+
+    /// <summary>
+    /// Starts a private <c>redis-server</c> that keeps its data (an append-only file, synced on every
+    /// write) across <see cref="StopKeepingDataAsync"/> and <see cref="StartAgainAsync"/>: for tests of
+    /// an outage that the data survives. Dispose the result to shut it down and delete its data.
+    /// </summary>
+    public static async Task<RedisServerFixture> StartPersistentServerAsync()
+    {
+        var fixture = new RedisServerFixture { _persistent = true };
+        await fixture.StartOwnServerAsync(port: 0).ConfigureAwait(false);
+        return fixture;
+    }
+
+    /// <summary>Shuts the private server down (its data stays on disk), as an outage would.</summary>
+    public async Task StopKeepingDataAsync()
+    {
+        var process = _process ?? throw new InvalidOperationException("this fixture did not start the server");
+        _process = null;
+        try
+        {
+            await SendAsync(Host, Port, Authenticated("SHUTDOWN", _password), TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or OperationCanceledException)
+        {
+            // Going away already.
+        }
+
+        await process.WaitForExitAsync().WaitAsync(StopDeadline).ConfigureAwait(false);
+        process.Dispose();
+    }
+
+    /// <summary>Starts the server stopped by <see cref="StopKeepingDataAsync"/> again, on the same port with the same data.</summary>
+    public Task StartAgainAsync()
+    {
+        if (_process is not null || _directory is null || _executable is null)
+        {
+            throw new InvalidOperationException("the server is not stopped");
+        }
+
+        return StartAsync(_executable, Port);
     }
 
     /// <inheritdoc />
@@ -85,6 +128,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
         {
             try
             {
+                _executable = executable;
                 await StartAsync(executable, port == 0 ? FreeLoopbackPort() : port).ConfigureAwait(false);
                 return;
             }
@@ -105,7 +149,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
     {
         Host = "127.0.0.1";
         Port = port;
-        _directory = Directory.CreateTempSubdirectory("flow-redis-test-").FullName;
+        _directory ??= Directory.CreateTempSubdirectory("flow-redis-test-").FullName;
         _output.Clear();
 
         var start = new ProcessStartInfo(executable)
@@ -118,7 +162,8 @@ public sealed class RedisServerFixture : IAsyncLifetime
         foreach (var argument in new[]
                  {
                      "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-                     "--save", "", "--appendonly", "no", "--dir", _directory, "--daemonize", "no",
+                     "--save", "", "--appendonly", _persistent ? "yes" : "no", "--appendfsync", "always",
+                     "--dir", _directory, "--daemonize", "no",
                  })
         {
             start.ArgumentList.Add(argument);

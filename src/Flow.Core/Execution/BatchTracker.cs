@@ -20,11 +20,13 @@ internal sealed class BatchTracker
     public void Register(BatchId id, IBatchReceipt receipt, int sinks)
     {
         IBatchReceipt? now = null;
+        var held = false;
         lock (_gate)
         {
             if (sinks == 0)
             {
                 now = Complete(receipt);
+                held = now is null;
             }
             else
             {
@@ -33,6 +35,10 @@ internal sealed class BatchTracker
         }
 
         now?.Completed();
+        if (held)
+        {
+            receipt.Written();
+        }
     }
 
     /// <summary>Whether the batch's source takes its failures upon itself.</summary>
@@ -48,6 +54,7 @@ internal sealed class BatchTracker
     public void SinkWrote(BatchId id)
     {
         IBatchReceipt? now;
+        IBatchReceipt written;
         lock (_gate)
         {
             if (!_open.TryGetValue(id, out var open))
@@ -62,10 +69,16 @@ internal sealed class BatchTracker
             }
 
             _open.Remove(id);
+            written = open.Receipt;
             now = Complete(open.Receipt);
         }
 
         // Outside the lock: a receipt may do work of its own (queue an acknowledgement).
+        if (now is null)
+        {
+            written.Written(); // held until the publish
+        }
+
         now?.Completed();
     }
 

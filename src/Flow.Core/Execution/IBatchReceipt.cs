@@ -13,6 +13,17 @@ internal interface IBatchReceipt
     /// <summary>Every sink wrote what came of the batch (and, for outputs published at the end, they were published).</summary>
     void Completed();
 
+    /// <summary>
+    /// Every sink wrote what came of the batch, but the run publishes its outputs only at its end:
+    /// <see cref="Completed"/> follows the publish (or never comes, when the run fails). A written
+    /// batch can no longer fail, so a source waiting for its batches to settle (to end when drained)
+    /// need not wait for it. Comes before <see cref="Completed"/>, at most once; not at all when the
+    /// completion is not held.
+    /// </summary>
+    void Written()
+    {
+    }
+
     /// <summary>The batch failed (a step threw); <paramref name="error"/> says why.</summary>
     void Failed(Exception error);
 }

@@ -57,7 +57,7 @@ internal sealed class JsonRecordReader
     private static readonly object BoxedTrue = true;
     private static readonly object BoxedFalse = false;
 
-    private readonly JsonTextBuffer _text;
+    private JsonTextBuffer _text;
     private readonly ILogger _logger;
     private readonly string?[] _names = new string?[NameCacheSize];
     private readonly byte[]?[] _nameBytes = new byte[]?[NameCacheSize];
@@ -80,6 +80,12 @@ internal sealed class JsonRecordReader
         _text = text;
         _logger = logger;
     }
+
+    /// <summary>
+    /// Reads from another text from now on (one stream entry after another, each its own text), keeping
+    /// the field names seen so far: entries of one stream mostly repeat them.
+    /// </summary>
+    public void Use(JsonTextBuffer text) => _text = text;
 
     /// <summary>Index in <see cref="JsonTextBuffer.Array"/> of the first byte the current reader reads.</summary>
     public int Origin { get; set; }

@@ -611,7 +611,7 @@ internal sealed partial class RedisCacheStore : ICacheStore
     // The client reports refused credentials as a connection failure of that type (behind a "no
     // connection available" when the command found none), or, on a connection that lost its
     // authentication, as the server's NOAUTH or WRONGPASS reply.
-    private static bool IsAuthenticationFailure(Exception exception)
+    internal static bool IsAuthenticationFailure(Exception exception)
     {
         for (var current = exception; current is not null; current = current.InnerException)
         {

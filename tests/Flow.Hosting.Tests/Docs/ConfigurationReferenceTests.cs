@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Flow.Pipelines;
 using Flow.Settings;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Flow.Hosting.Tests.Docs;
 
@@ -40,6 +41,29 @@ public sealed partial class ConfigurationReferenceTests
         }
     }
 
+    [Fact]
+    public void StreamsTable_ListsExactlyTheParametersTheRedisStreamNodesDeclare()
+    {
+        var section = Section("## Streams");
+        var documented = StreamRow().Matches(section)
+            .SelectMany(m => m.Groups["node"].Value == "both" ? new[] { ("source", m.Groups["name"].Value), ("sink", m.Groups["name"].Value) } : [(m.Groups["node"].Value, m.Groups["name"].Value)])
+            .Select(p => $"{p.Item1} {p.Item2}")
+            .ToList();
+        var registry = new NodeTypeRegistry();
+        var services = new ServiceCollection().AddRedisStreams();
+        foreach (var registration in services.Where(d => d.ImplementationInstance is NodeTypeRegistration).Select(d => (NodeTypeRegistration)d.ImplementationInstance!))
+        {
+            registration.Apply(registry);
+        }
+
+        var declared = registry.DeclaredParameters()
+            .SelectMany(d => d.Parameters.Select(p => $"{d.Kind.ToString().ToLowerInvariant()} {p}"))
+            .ToList();
+
+        Assert.NotEmpty(declared);
+        Assert.Equal(declared.Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
+    }
+
     private static string Section(string heading)
     {
         var start = Readme.IndexOf("\n" + heading + "\n", StringComparison.Ordinal);
@@ -50,6 +74,9 @@ public sealed partial class ConfigurationReferenceTests
 
     [GeneratedRegex(@"^\| `(?<key>Flow:[A-Za-z:]+)` \|", RegexOptions.Multiline)]
     private static partial Regex SettingRow();
+
+    [GeneratedRegex(@"^\| (?<node>source|sink|both) \| `(?<name>[A-Za-z]+)` \|", RegexOptions.Multiline)]
+    private static partial Regex StreamRow();
 
     [GeneratedRegex(@"^\| (?<kind>source|step|sink) `(?<alias>[A-Za-z]+)` \|(?<text>.*)$", RegexOptions.Multiline)]
     private static partial Regex NodeRow();
