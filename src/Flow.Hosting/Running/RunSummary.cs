@@ -10,13 +10,14 @@ internal static class RunSummary
 {
     public static string FormatTable(PipelineResult result)
     {
-        var header = new[] { "node", "kind", "batches", "hits", "misses", "records in", "records out", "time", "saved" };
+        var header = new[] { "node", "kind", "batches", "hits", "waited", "misses", "records in", "records out", "time", "saved" };
         var rows = result.Nodes.Select(n => new[]
         {
             n.Name,
             n.Kind.ToString().ToLowerInvariant(),
             Count(n.Batches),
             n.Kind == NodeKind.Step ? Count(n.Hits) : "-",
+            n.Kind == NodeKind.Step ? Count(n.Waited) : "-",
             n.Kind == NodeKind.Step ? Count(n.Misses) : "-",
             n.Kind == NodeKind.Source ? "-" : Count(n.RecordsIn),
             n.Kind == NodeKind.Sink ? "-" : Count(n.RecordsOut),
@@ -95,6 +96,7 @@ internal static class RunSummary
                     writer.WriteString("type", node.Type);
                     writer.WriteNumber("batches", node.Batches);
                     writer.WriteNumber("hits", node.Hits);
+                    writer.WriteNumber("waited", node.Waited);
                     writer.WriteNumber("misses", node.Misses);
                     writer.WriteNumber("recordsIn", node.RecordsIn);
                     writer.WriteNumber("recordsOut", node.RecordsOut);
