@@ -72,7 +72,7 @@ internal sealed partial class CachingProcessor
 
                 if (answer == LeaseAnswer.Got)
                 {
-                    var held = new HeldLease(lease!, life, _scope.Health, _scope.Time, _scope.Logger);
+                    var held = new HeldLease(lease!, life, _scope.Health, _scope.Time, _scope.Logger, cancellationToken);
                     Batch? written;
                     try
                     {

@@ -14,9 +14,10 @@ namespace Flow.Caching;
 /// "ttlMs"}</c>, and its last-write time is the heartbeat: the holder stamps it with every renewal.
 /// A lock whose heartbeat is older than its own time to live has lapsed (its holder died, or hangs)
 /// and may be taken over: it is deleted and created anew, and again exactly one creator wins.</para>
-/// <para>Deleting a lapsed lock is done under a second, short-lived file,
-/// <c>.lock-{input}~takeover</c>, created exclusively too: without it, a taker that found the lock
-/// lapsed could delete the fresh lock another taker had just created in its place. A takeover file
+/// <para>A lock file is only ever deleted under a second, short-lived file,
+/// <c>.lock-{input}~takeover</c>, created exclusively too (by a taker that found it lapsed, by its
+/// holder releasing it, by garbage collection): without it, one that found the lock lapsed, or its
+/// own, could delete the fresh lock another taker had just created in its place. A takeover file
 /// lives for microseconds; one left by a process killed in that instant is removed after a minute.</para>
 /// <para>The holder keeps its lock file open and stamps the heartbeat through that handle, so a
 /// holder that lost its lock (taken over after a long pause) cannot refresh the new holder's. A
@@ -28,6 +29,7 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
 {
     private const string LockPrefix = ".lock-";
     private const string TakeoverSuffix = "~takeover";
+    private const int ReleaseAttempts = 20;
     private static readonly TimeSpan StaleTakeoverAge = TimeSpan.FromMinutes(1);
 
     /// <inheritdoc />
@@ -169,7 +171,28 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
     /// Deletes the lock at <paramref name="path"/> if it has lapsed, under its takeover file; false
     /// when it had not lapsed after all, or another process is taking it over right now.
     /// </summary>
-    private bool TryRemoveLapsedLock(string path, TimeSpan fallback, DateTimeOffset now)
+    private static bool TryRemoveLapsedLock(string path, TimeSpan fallback, DateTimeOffset now) =>
+        UnderTakeoverGuard(path, now, () =>
+        {
+            // Looked at again under the guard: its holder may have renewed it, or another taker replaced it.
+            if (!IsLapsed(path, fallback, now))
+            {
+                return false;
+            }
+
+            TryDeleteQuietly(path);
+            return true;
+        }) == true;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> holding the lock's takeover file, <c>.lock-{input}~takeover</c>
+    /// (created exclusively, removed after): whoever deletes a lock file (a taker, a releasing holder,
+    /// garbage collection) looks at it and deletes it under this guard, so no one deletes a fresh lock
+    /// another process created in its place between the look and the delete. Null when another
+    /// process holds the guard (for microseconds; one left by a process killed in that instant is
+    /// removed once it is older than a minute).
+    /// </summary>
+    private static bool? UnderTakeoverGuard(string path, DateTimeOffset now, Func<bool> action)
     {
         var takeover = path + TakeoverSuffix;
         SafeFileHandle guard;
@@ -179,9 +202,8 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
         }
         catch (IOException) when (File.Exists(takeover))
         {
-            // Another taker is at it (for microseconds), or one was killed in that instant.
             RemoveIfOlder(takeover, StaleTakeoverAge, now);
-            return false;
+            return null;
         }
 
         try
@@ -191,14 +213,7 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
                 File.SetLastWriteTimeUtc(guard, now.UtcDateTime);
             }
 
-            // Looked at again under the guard: its holder may have renewed it, or another taker replaced it.
-            if (!IsLapsed(path, fallback, now))
-            {
-                return false;
-            }
-
-            TryDeleteQuietly(path);
-            return true;
+            return action();
         }
         finally
         {
@@ -317,10 +332,26 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
                 _released = true;
                 try
                 {
-                    // Only our own lock: after a takeover the file at this place is another holder's.
-                    if (HoldsToken())
+                    // Only our own lock, looked at and deleted under the takeover guard: after a
+                    // takeover the file at this place is another holder's. The guard is busy for
+                    // microseconds at most; should it stay busy, the lock is left to lapse.
+                    for (var attempt = 0; attempt < ReleaseAttempts; attempt++)
                     {
-                        File.Delete(_path);
+                        var released = UnderTakeoverGuard(_path, _store._time.GetUtcNow(), () =>
+                        {
+                            if (HoldsToken())
+                            {
+                                File.Delete(_path);
+                            }
+
+                            return true;
+                        });
+                        if (released is not null)
+                        {
+                            break;
+                        }
+
+                        Thread.Sleep(1);
                     }
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

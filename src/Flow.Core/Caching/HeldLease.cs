@@ -7,6 +7,11 @@ namespace Flow.Caching;
 /// counted and tried again at the next third; a lease found lost is no longer renewed, and the batch
 /// is computed and written all the same (a second computation elsewhere is safe).
 /// </summary>
+/// <remarks>
+/// The run's abort releases it too, at once: a step that ignores its cancellation token is abandoned
+/// by the run, and its lease must not be renewed on its behalf for as long as it hangs (another
+/// worker takes the batch over instead).
+/// </remarks>
 internal sealed class HeldLease : IAsyncDisposable
 {
     private readonly ICacheLease _lease;
@@ -14,14 +19,16 @@ internal sealed class HeldLease : IAsyncDisposable
     private readonly Microsoft.Extensions.Logging.ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _renewals;
+    private readonly CancellationTokenRegistration _abort;
     private int _released;
 
-    public HeldLease(ICacheLease lease, TimeSpan life, CacheStoreHealth health, TimeProvider time, Microsoft.Extensions.Logging.ILogger logger)
+    public HeldLease(ICacheLease lease, TimeSpan life, CacheStoreHealth health, TimeProvider time, Microsoft.Extensions.Logging.ILogger logger, CancellationToken abort)
     {
         _lease = lease;
         _health = health;
         _logger = logger;
         _renewals = RenewAsync(life, time, _stop.Token);
+        _abort = abort.UnsafeRegister(static state => _ = ((HeldLease)state!).DisposeAsync().AsTask(), this);
     }
 
     /// <summary>True once a renewal found the lease lapsed or taken over.</summary>
@@ -34,6 +41,8 @@ internal sealed class HeldLease : IAsyncDisposable
             return;
         }
 
+        // Unregister, not Dispose: this may run inside the abort's own callback.
+        _abort.Unregister();
         await _stop.CancelAsync().ConfigureAwait(false);
         await _renewals.ConfigureAwait(false);
         _stop.Dispose();

@@ -8,8 +8,10 @@ namespace Flow.Redis.Caching;
 /// a time to live. Taken with <c>SET NX PX</c> (of several workers at once, exactly one succeeds;
 /// Redis expires the key of a worker that died), renewed by compare-and-extend and released by
 /// compare-and-delete, each one Lua script on that one key, so a holder never extends or deletes a
-/// lease another worker took over. One key per command or script: it works on Redis Cluster with
-/// no hash tag (the lease and the entry are never touched together).
+/// lease another worker took over. One key per command or script, so it works on Redis Cluster as
+/// it is; and the lease key differs from the entry key only after the prefix, so when the prefix
+/// holds a hash tag (<c>{flow}:</c>) the lease lives in the entry's slot, should a script ever
+/// touch both.
 /// </summary>
 internal sealed partial class RedisCacheStore : ICacheLeaseStore
 {
