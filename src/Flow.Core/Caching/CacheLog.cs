@@ -55,7 +55,7 @@ internal static partial class CacheLog
     [LoggerMessage(EventId = 216, Level = LogLevel.Debug, Message = "{Pipeline}/{Step} batch {BatchIndex}: replayed {Key}, which another worker computed")]
     public static partial void WaitedFor(ILogger logger, string pipeline, string step, long batchIndex, string key);
 
-    [LoggerMessage(EventId = 217, Level = LogLevel.Information, Message = "{Pipeline}/{Step} batch {BatchIndex}: the lease of {Key} lapsed without a result (its worker stopped or failed); computing it here")]
+    [LoggerMessage(EventId = 217, Level = LogLevel.Information, Message = "{Pipeline}/{Step} batch {BatchIndex}: the lease of {Key} ended without a result (released by a worker whose step failed or was aborted, or lapsed after its worker died); computing it here")]
     public static partial void TookOver(ILogger logger, string pipeline, string step, long batchIndex, string key);
 
     [LoggerMessage(EventId = 218, Level = LogLevel.Warning, Message = "{Pipeline}/{Step} batch {BatchIndex}: waited {Seconds} s for the worker holding its lease, which keeps it but writes no result; computing it here")]

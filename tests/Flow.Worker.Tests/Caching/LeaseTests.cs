@@ -105,7 +105,7 @@ public sealed class LeaseTests
                 Assert.Equal(Batches, slow.Hits + slow.Waited + slow.Misses);
             }
 
-            Assert.Contains(others, o => o.StandardError.Contains("lapsed without a result", StringComparison.Ordinal));
+            Assert.Contains(others, o => o.StandardError.Contains("ended without a result", StringComparison.Ordinal));
             Assert.False(File.Exists(workspace.File(WorkerOutput(0))), "the killed worker must not have published");
         }
         finally
