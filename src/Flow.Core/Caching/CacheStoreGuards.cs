@@ -31,12 +31,12 @@ internal static class CacheStoreGuards
         }
     }
 
-    /// <summary>Throws unless <paramref name="timeToLive"/>, a lease's life, is positive and finite.</summary>
+    /// <summary>Throws unless <paramref name="timeToLive"/>, a lease's life, is positive.</summary>
     public static void LeaseTime(TimeSpan timeToLive)
     {
         if (timeToLive <= TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeToLive), timeToLive, "A lease's time to live must be positive (and finite).");
+            throw new ArgumentOutOfRangeException(nameof(timeToLive), timeToLive, "A lease's time to live must be positive.");
         }
     }
 

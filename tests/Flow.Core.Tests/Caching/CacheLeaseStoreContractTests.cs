@@ -68,6 +68,26 @@ public abstract class CacheLeaseStoreContractTests : IAsyncLifetime
     protected Task<ICacheLease?> AcquireAsync(ICacheLeaseStore worker, CacheKey key) =>
         worker.TryAcquireLeaseAsync(key, Life, None).WaitAsync(Timeout);
 
+    // 16 attempts at once, half from each worker: one lease, 15 nulls.
+    private async Task AssertExactlyOneOfManyWinsAsync(CacheKey key)
+    {
+        var attempts = Enumerable.Range(0, 16)
+            .Select(i => Task.Run(() => (i % 2 == 0 ? Worker1 : Worker2).TryAcquireLeaseAsync(key, Life, None)))
+            .ToArray();
+        var leases = await Task.WhenAll(attempts).WaitAsync(Timeout);
+        try
+        {
+            Assert.Single(leases, lease => lease is not null);
+        }
+        finally
+        {
+            foreach (var lease in leases.Where(l => l is not null))
+            {
+                await lease!.DisposeAsync();
+            }
+        }
+    }
+
     [Fact]
     public async Task TryAcquire_FreeKey_ReturnsALeaseOnThatKey()
     {
@@ -158,47 +178,17 @@ public abstract class CacheLeaseStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task TryAcquire_ManyAtOnce_ExactlyOneWins()
     {
-        var key = Key("aa11", "bb22");
-        var attempts = Enumerable.Range(0, 16)
-            .Select(i => Task.Run(() => (i % 2 == 0 ? Worker1 : Worker2).TryAcquireLeaseAsync(key, Life, None)))
-            .ToArray();
-        var leases = await Task.WhenAll(attempts).WaitAsync(Timeout);
-        try
-        {
-            Assert.Single(leases, lease => lease is not null);
-        }
-        finally
-        {
-            foreach (var lease in leases.Where(l => l is not null))
-            {
-                await lease!.DisposeAsync();
-            }
-        }
+        await AssertExactlyOneOfManyWinsAsync(Key("aa11", "bb22"));
     }
 
     [Fact]
     public async Task TryAcquire_LapsedManyAtOnce_ExactlyOneTakesOver()
     {
-        var key = Key("aa11", "bb22");
-        var old = await AcquireAsync(Worker1, key);
+        var old = await AcquireAsync(Worker1, Key("aa11", "bb22"));
         Assert.NotNull(old);
         await LetTimePassAsync(Life * 1.5);
 
-        var attempts = Enumerable.Range(0, 16)
-            .Select(i => Task.Run(() => (i % 2 == 0 ? Worker1 : Worker2).TryAcquireLeaseAsync(key, Life, None)))
-            .ToArray();
-        var leases = await Task.WhenAll(attempts).WaitAsync(Timeout);
-        try
-        {
-            Assert.Single(leases, lease => lease is not null);
-        }
-        finally
-        {
-            foreach (var lease in leases.Where(l => l is not null))
-            {
-                await lease!.DisposeAsync();
-            }
-        }
+        await AssertExactlyOneOfManyWinsAsync(Key("aa11", "bb22"));
     }
 
     [Fact]

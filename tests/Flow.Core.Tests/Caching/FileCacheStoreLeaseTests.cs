@@ -28,6 +28,16 @@ public sealed class FileCacheStoreLeaseTests : CacheLeaseStoreContractTests
 
     private string LockFile(string signature, string input) => Path.Combine(_root, "entries", signature, input[..2], ".lock-" + input);
 
+    /// <summary>A lock file written behind the store's back (another process's), its heartbeat now.</summary>
+    private async Task<string> WriteLockAsync(string signature, string input, string contents)
+    {
+        var path = LockFile(signature, input);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, contents);
+        File.SetLastWriteTimeUtc(path, Time.GetUtcNow().UtcDateTime);
+        return path;
+    }
+
     [Fact]
     public async Task TryAcquire_CreatesALockFileNamingItsOwner_AndReleaseDeletesIt()
     {
@@ -66,10 +76,7 @@ public sealed class FileCacheStoreLeaseTests : CacheLeaseStoreContractTests
     public async Task TryAcquire_LockOfADeadProcess_IsTakenOverOnceItsHeartbeatIsOlderThanItsLife()
     {
         // What a process killed while holding the lease leaves: its lock file, with no one stamping it.
-        var path = LockFile("aa11", "bb22");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await File.WriteAllTextAsync(path, """{"pid": 999999, "host": "elsewhere", "token": "0123456789abcdef0123456789abcdef", "ttlMs": 2000}""");
-        File.SetLastWriteTimeUtc(path, Time.GetUtcNow().UtcDateTime);
+        var path = await WriteLockAsync("aa11", "bb22", """{"pid": 999999, "host": "elsewhere", "token": "0123456789abcdef0123456789abcdef", "ttlMs": 2000}""");
 
         Time.Advance(TimeSpan.FromMilliseconds(1500));
         Assert.Null(await AcquireAsync(Worker1, Key("aa11", "bb22"))); // its own life (2 s), not ours (30 s), counts
@@ -83,10 +90,7 @@ public sealed class FileCacheStoreLeaseTests : CacheLeaseStoreContractTests
     [Fact]
     public async Task TryAcquire_UnreadableLock_CountsWithTheCallersLife()
     {
-        var path = LockFile("aa11", "bb22");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await File.WriteAllTextAsync(path, "not json");
-        File.SetLastWriteTimeUtc(path, Time.GetUtcNow().UtcDateTime);
+        await WriteLockAsync("aa11", "bb22", "not json");
 
         Assert.Null(await AcquireAsync(Worker1, Key("aa11", "bb22")));
         Time.Advance(Life + TimeSpan.FromSeconds(1));
