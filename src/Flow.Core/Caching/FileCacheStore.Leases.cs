@@ -90,12 +90,7 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
     /// <summary>Creates the lock file with its owner and heartbeat; null when it exists already.</summary>
     private static SafeFileHandle? TryCreateLock(string path, byte[] owner, DateTimeOffset now)
     {
-        SafeFileHandle handle;
-        try
-        {
-            handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        }
-        catch (IOException) when (File.Exists(path))
+        if (TryCreateNew(path) is not { } handle)
         {
             return null;
         }
@@ -111,6 +106,30 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
             handle.Dispose();
             TryDeleteQuietly(path);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates <paramref name="path"/> exclusively; null when it exists. A create that failed because
+    /// the file existed, when it is gone by the time we look (its holder deleted it in between), is
+    /// tried again rather than taken for a store failure.
+    /// </summary>
+    private static SafeFileHandle? TryCreateNew(string path)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                return null;
+            }
+            catch (IOException ex) when (attempt < 3 && ex is not DirectoryNotFoundException)
+            {
+                // Existed at the create, gone at the look: once more.
+            }
         }
     }
 
@@ -195,12 +214,7 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
     private static bool? UnderTakeoverGuard(string path, DateTimeOffset now, Func<bool> action)
     {
         var takeover = path + TakeoverSuffix;
-        SafeFileHandle guard;
-        try
-        {
-            guard = File.OpenHandle(takeover, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-        }
-        catch (IOException) when (File.Exists(takeover))
+        if (TryCreateNew(takeover) is not { } guard)
         {
             RemoveIfOlder(takeover, StaleTakeoverAge, now);
             return null;
