@@ -674,8 +674,11 @@ internal sealed class PipelineRun
 
     private void Fail(Exception exception)
     {
+        // Of batches that failed side by side (a step's block runs several at once: its parallelism,
+        // and with leases the batches waiting for another worker), the earliest batch is the cause.
         var cause = exception is AggregateException aggregate
-            ? aggregate.Flatten().InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) ?? aggregate.Flatten().InnerExceptions[0]
+            ? aggregate.Flatten().InnerExceptions.OfType<StepFailedException>().OrderBy(e => e.BatchId.Index).FirstOrDefault()
+              ?? aggregate.Flatten().InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) ?? aggregate.Flatten().InnerExceptions[0]
             : exception;
         if (cause is OperationCanceledException && _abort.IsCancellationRequested)
         {
