@@ -12,7 +12,7 @@ namespace Flow.Worker.Tests.Caching;
 /// worker's output is the same, byte for byte, as an uncached run's.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
-public sealed class LeaseTests
+public sealed class LeaseTests : IClassFixture<RedisClusterFixture>
 {
     private const int BatchSize = 1000;
     private const int Batches = TestData.FlightCount / BatchSize;
@@ -20,23 +20,30 @@ public sealed class LeaseTests
     private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(90);
 
     private readonly RedisServerFixture _redis;
+    private readonly RedisClusterFixture _cluster;
 
-    public LeaseTests(RedisServerFixture redis) => _redis = redis;
+    public LeaseTests(RedisServerFixture redis, RedisClusterFixture cluster) => (_redis, _cluster) = (redis, cluster);
 
     public enum Store
     {
         File,
         Redis,
+
+        /// <summary>A Redis Cluster of three masters: leases beside their entries, under the entry key's hash tag.</summary>
+        RedisCluster,
     }
 
     [Theory]
     [InlineData(Store.File)]
     [InlineData(Store.Redis)]
+    [InlineData(Store.RedisCluster)]
     public async Task ThreeWorkersAtOnce_ComputeEachBatchOnce_AndEachWritesTheUncachedOutput(Store store)
     {
         using var workspace = new FlowWorkspace();
         var config = WritePipeline(workspace, perBatch: "150ms");
-        var storeArgs = StoreArgs(store, _redis.Configuration, _redis.NewKeyPrefix());
+        var storeArgs = store == Store.RedisCluster
+            ? StoreArgs(store, _cluster.Configuration, _cluster.NewKeyPrefix())
+            : StoreArgs(store, _redis.Configuration, _redis.NewKeyPrefix());
         var reference = ReferenceAsync(workspace, config);
 
         var workers = Enumerable.Range(0, 3).Select(i => FlowProcess.Start(workspace.Path, [.. WorkerArgs(config, i), .. storeArgs])).ToList();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Flow.Redis.Tests;
+using Flow.Worker.Tests.Streams;
 
 namespace Flow.Worker.Tests.Cluster;
 
@@ -43,6 +44,38 @@ public sealed class RedisClusterRunTests(RedisClusterFixture cluster) : IClassFi
         Assert.Equal(coldBytes, await File.ReadAllBytesAsync(workspace.File("out/late.jsonl")));
         await using var stats = await RunAsync(workspace, ["cache", "stats", "--config", config, .. redis]);
         Assert.Contains($"entries: {2 * Batches}", stats.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TwoWorkersOnACluster_StreamToStream_EveryEntryOnce_AndAReplayAddsNothing()
+    {
+        const int count = 5_000;
+        await using var kit = await StreamKit.ConnectAsync(cluster.Configuration, cluster.NewKeyPrefix());
+        await kit.FillAsync(0, count);
+        using var workspace = new FlowWorkspace();
+        var config = kit.Pipeline(workspace, 250, StreamKit.Double + ", " + StreamKit.Pace("20ms"));
+
+        await using (var one = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w1")))
+        await using (var two = FlowProcess.Start(workspace.Path, StreamKit.Run(config, "w2")))
+        {
+            Assert.True(await one.WaitForExitAsync(Timeout) == 0, one.StandardError + one.StandardOutput);
+            Assert.True(await two.WaitForExitAsync(Timeout) == 0, two.StandardError + two.StandardOutput);
+        }
+
+        await kit.AssertEachOnceAsync(Enumerable.Range(0, count).Select(i => (long)i));
+        Assert.Equal(0, await kit.PendingAsync());
+        var computed = StreamKit.Node(workspace, "w1", "double").GetProperty("misses").GetInt64() + StreamKit.Node(workspace, "w2", "double").GetProperty("misses").GetInt64();
+        Assert.Equal(count / 250, computed);
+
+        // The same entries read again by a new group form the same batches: every step replays from the
+        // cluster's cache, and the sink's markers (beside the stream, under its hash tag) add nothing.
+        await using (var again = FlowProcess.Start(workspace.Path, [.. StreamKit.Run(config, "w3"), "--Flow:Pipelines:p:Sources:0:Params:Group=g2"]))
+        {
+            Assert.True(await again.WaitForExitAsync(Timeout) == 0, again.StandardError + again.StandardOutput);
+        }
+
+        await kit.AssertEachOnceAsync(Enumerable.Range(0, count).Select(i => (long)i));
+        Assert.Equal(count / 250, StreamKit.Node(workspace, "w3", "double").GetProperty("hits").GetInt64());
     }
 
     private static async Task<FlowProcess> RunAsync(FlowWorkspace workspace, string[] args)

@@ -38,11 +38,14 @@ internal sealed class StreamKit : IAsyncDisposable
 
     public string CachePrefix { get; }
 
-    public static async Task<StreamKit> ConnectAsync(RedisServerFixture redis)
+    public static Task<StreamKit> ConnectAsync(RedisServerFixture redis) => ConnectAsync(redis.Configuration, redis.NewKeyPrefix());
+
+    /// <summary>A kit on any server or Cluster (<paramref name="configuration"/> names it), its keys under <paramref name="prefix"/>.</summary>
+    public static async Task<StreamKit> ConnectAsync(string configuration, string prefix)
     {
-        var options = ConfigurationOptions.Parse(redis.Configuration);
+        var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = false;
-        return new StreamKit(await ConnectionMultiplexer.ConnectAsync(options), redis.Configuration, redis.NewKeyPrefix());
+        return new StreamKit(await ConnectionMultiplexer.ConnectAsync(options), configuration, prefix);
     }
 
     /// <summary>Adds entries <c>{"id": i, "v": i % 7}</c> for i in [from, from + count), pipelined.</summary>
@@ -157,8 +160,9 @@ internal sealed class StreamKit : IAsyncDisposable
     {
         try
         {
+            // One key a call: on a Cluster the three streams live in different slots.
             var db = Db;
-            await db.KeyDeleteAsync([In, Out, DeadLetter]);
+            await Task.WhenAll(new RedisKey[] { In, Out, DeadLetter }.Select(key => db.KeyDeleteAsync(key)));
         }
         catch (RedisException)
         {
