@@ -113,7 +113,10 @@ public sealed class LeaseTests : IClassFixture<RedisClusterFixture>
                 Assert.Equal(TestData.FlightCount / 500, slow.Hits + slow.Waited + slow.Misses);
             }
 
-            Assert.Contains(others, o => o.StandardError.Contains("ended without a result", StringComparison.Ordinal));
+            // The dead worker's batches were computed by the others: after a wait that ended with the
+            // lease lapsing (logged), or at once when the lapsed lease was found on arrival (silent;
+            // which one depends on how far behind the others were, so on the machine's load).
+            Assert.True(Enumerable.Range(1, 2).Sum(i => StepCounts(workspace, i, "slow").Misses) > 0, "the others computed nothing after the kill");
             Assert.False(File.Exists(workspace.File(WorkerOutput(0))), "the killed worker must not have published");
         }
         finally
