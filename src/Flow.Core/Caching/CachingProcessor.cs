@@ -21,9 +21,11 @@ internal sealed class CachingProcessor : ILookaheadProcessor
     private readonly bool _readsPosition;
     private readonly bool _lookups;
     private readonly TimeSpan? _maxAge;
+    private readonly NodeStats? _stats;
 
-    public CachingProcessor(StepProcessor step, StepCacheScope scope, string stepName, StepSignature signature, bool lookups, TimeSpan? maxAge)
+    public CachingProcessor(StepProcessor step, StepCacheScope scope, string stepName, StepSignature signature, bool lookups, TimeSpan? maxAge, NodeStats? stats = null)
     {
+        _stats = stats;
         _step = step;
         _scope = scope;
         _stepName = stepName;
@@ -86,7 +88,7 @@ internal sealed class CachingProcessor : ILookaheadProcessor
         var entry = _scope.Codec.Encode(output.Span, _scope.Time.GetUtcNow(), lookup.Key);
         var key = lookup.Key;
         await _scope.Writes.EnqueueAsync(
-            () => _scope.Health.CallAsync(CacheCallKind.Writes, (store, ct) => store.SetAsync(key, entry, _scope.Settings.TimeToLive, ct), CancellationToken.None),
+            () => _scope.Health.CallAsync(CacheCallKind.Writes, (store, ct) => store.SetAsync(key, entry, _scope.Settings.TimeToLive, ct), CancellationToken.None, CacheFailed),
             cancellationToken).ConfigureAwait(false);
         CacheLog.Miss(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString());
         return computed with { Batch = computed.Batch.With(records, output) };
@@ -97,7 +99,7 @@ internal sealed class CachingProcessor : ILookaheadProcessor
         byte[]? entry;
         try
         {
-            entry = await _scope.Health.CallAsync(CacheCallKind.Reads, (store, ct) => store.GetAsync(key, ct), null, cancellationToken).ConfigureAwait(false);
+            entry = await _scope.Health.CallAsync(CacheCallKind.Reads, (store, ct) => store.GetAsync(key, ct), null, cancellationToken, CacheFailed).ConfigureAwait(false);
         }
         catch (CacheEntryUnusableException ex)
         {
@@ -156,6 +158,8 @@ internal sealed class CachingProcessor : ILookaheadProcessor
             return null;
         }
     }
+
+    private void CacheFailed() => _stats?.AddCacheError();
 
     private sealed record Lookup(CacheKey Key, Batch? Replayed);
 }

@@ -37,10 +37,16 @@ internal static class FlowOptionsReader
         ["Report"] = (o, s, e) => o.Report = Text(s, e) ?? o.Report,
     };
 
+    private static readonly Dictionary<string, Action<FlowHttpOptions, IConfigurationSection, List<ConfigurationError>>> HttpKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Urls"] = (o, s, e) => o.Urls = Urls(s, e) ?? o.Urls,
+    };
+
     private static readonly Dictionary<string, Action<FlowOptions, IConfigurationSection, List<ConfigurationError>>> FlowKeys = new(StringComparer.OrdinalIgnoreCase)
     {
         ["Cache"] = (o, s, e) => ReadSection(s, o.Cache, CacheKeys, e),
         ["Run"] = (o, s, e) => ReadSection(s, o.Run, RunKeys, e),
+        ["Http"] = (o, s, e) => ReadSection(s, o.Http, HttpKeys, e),
         ["Pipelines"] = (_, _, _) => { }, // read by PipelineConfigurationReader
         ["DrainTimeout"] = (o, s, e) => o.DrainTimeout = Positive(s, e) ?? o.DrainTimeout,
         ["ProgressInterval"] = (o, s, e) => o.ProgressInterval = Positive(s, e) ?? o.ProgressInterval,
@@ -125,6 +131,22 @@ internal static class FlowOptionsReader
         }
 
         return paths;
+    }
+
+    private static string? Urls(IConfigurationSection section, List<ConfigurationError> errors)
+    {
+        if (Text(section, errors) is not { } text)
+        {
+            return null;
+        }
+
+        if (FlowHttpOptions.Parse(text).Problem is { } problem)
+        {
+            errors.Add(new ConfigurationError(section.Path, problem));
+            return null;
+        }
+
+        return text;
     }
 
     private static bool? Boolean(IConfigurationSection section, List<ConfigurationError> errors)
