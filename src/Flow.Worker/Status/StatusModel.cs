@@ -67,8 +67,7 @@ internal static class StatusModel
             var s = stats[node.Name];
             json.WriteStartObject();
             json.WriteString("name", node.Name);
-            json.WriteString("kind", node.Kind.ToString().ToLowerInvariant());
-            json.WriteString("type", node.Definition.Type);
+            Hosting.Running.RunSummary.WriteCounts(json, s);
             json.WriteNumber("layer", layers[node.Name]);
             json.WriteStartArray("inputs");
             foreach (var input in node.Inputs)
@@ -77,15 +76,9 @@ internal static class StatusModel
             }
 
             json.WriteEndArray();
-            json.WriteNumber("batches", s.Batches);
-            json.WriteNumber("recordsIn", s.RecordsIn);
-            json.WriteNumber("recordsOut", s.RecordsOut);
-            json.WriteNumber("hits", s.Hits);
-            json.WriteNumber("misses", s.Misses);
             json.WriteNumber("cacheErrors", s.CacheErrors);
             json.WriteNumber("failedBatches", s.FailedBatches);
             json.WriteNumber("inFlight", s.InFlight);
-            json.WriteNumber("elapsedMs", (long)s.Elapsed.TotalMilliseconds);
             json.WriteEndObject();
         }
 
