@@ -12,6 +12,10 @@ internal sealed class LiveRuns
 {
     private readonly object _gate = new();
     private readonly List<LiveRun> _runs = [];
+    private int _expected;
+
+    /// <summary>How many runs the process is about to start (the worker's selected pipelines): ready only once all have.</summary>
+    public void Expect(int runs) => Volatile.Write(ref _expected, runs);
 
     /// <summary>Every run this process started, in the order they started (ended ones included).</summary>
     public IReadOnlyList<LiveRun> Runs
@@ -26,15 +30,15 @@ internal sealed class LiveRuns
     }
 
     /// <summary>
-    /// Ready for traffic (<c>/readyz</c>): at least one run started, none has ended, and none is held
-    /// up by a required cache store that cannot serve.
+    /// Ready for traffic (<c>/readyz</c>): at least one run started (every one <see cref="Expect"/>
+    /// announced), none has ended, and none is held up by a required cache store that cannot serve.
     /// </summary>
     public bool IsReady
     {
         get
         {
             var runs = Runs;
-            return runs.Count > 0 && runs.All(r => r.Status is null && !r.RequiredStoreUnavailable());
+            return runs.Count > 0 && runs.Count >= Volatile.Read(ref _expected) && runs.All(r => r.Status is null && !r.RequiredStoreUnavailable());
         }
     }
 

@@ -44,13 +44,16 @@ public sealed class LiveRunsTests
     }
 
     [Fact]
-    public async Task IsReady_IsFalseWhileARunsRequiredStoreIsUnavailable()
+    public async Task IsReady_WaitsForEveryExpectedRun_AndIsFalseWhileARunsRequiredStoreIsUnavailable()
     {
         var live = new LiveRuns();
         var plan = await new PipelineHarness().PlanAsync(SlowPipeline);
         var unavailable = false;
+        live.Expect(2);
         var run = live.Started(plan, plan.Nodes.Select(n => new NodeStats(plan.Name, n.Name, n.Kind, n.Definition.Type)).ToList(), () => unavailable);
 
+        Assert.False(live.IsReady); // one of the two expected runs has not started
+        live.Expect(1);
         Assert.True(live.IsReady);
         unavailable = true;
         Assert.False(live.IsReady);
