@@ -54,6 +54,7 @@ public static class FlowServiceCollectionExtensions
         // The Http step's client. Its own resilience pipeline logs what matters at Debug; the
         // factory's loggers would add four Information lines per request (one per record in Record mode).
         services.AddHttpClient(Flow.Steps.BuiltIn.HttpStep.ClientName).RemoveAllLoggers();
+        services.TryAddSingleton<Flow.Execution.LiveRuns>();
         services.TryAddSingleton<FlowCatalog>();
         services.TryAddSingleton<FlowPipelineRunner>();
         services.TryAddSingleton<IPipelineRunner>(provider => provider.GetRequiredService<FlowPipelineRunner>());

@@ -58,7 +58,17 @@ internal static class FlowCommandLine
                 default:
                     // RunAsync disposes the services: take the exit code holder first.
                     var exitCode = host.Services.GetRequiredService<FlowExitCode>();
-                    await host.RunAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await host.RunAsync().ConfigureAwait(false);
+                    }
+                    catch (Status.StatusServerException ex)
+                    {
+                        // Nothing ran: the status endpoints start before the worker.
+                        await error.WriteLineAsync("flow: " + ex.Message).ConfigureAwait(false);
+                        return FlowExitCode.ConfigurationError;
+                    }
+
                     return exitCode.Value;
             }
         }
@@ -108,6 +118,9 @@ internal static class FlowCommandLine
         // The drain of in-flight batches must finish inside the host's own shutdown window.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddFlow();
+        // Before the worker: hosted services start in order, so a port that cannot be bound stops
+        // the process before any pipeline runs.
+        builder.Services.AddHostedService<Status.StatusServer>();
         builder.Services.AddFlowWorker();
         builder.Services.AddRedisCacheStore();
         builder.Services.AddRedisStreams();

@@ -58,6 +58,9 @@ internal sealed class CacheStoreHealth
     /// <summary>True once a failure has ended the run because the cache is required.</summary>
     public bool FailedFatally => Volatile.Read(ref _fatal) != 0;
 
+    /// <summary>True when the cache is required and cannot serve: it failed for good, or its store is cut off after a failure.</summary>
+    public bool RequiredStoreUnavailable => _required && (FailedFatally || _guard.IsOpen);
+
     /// <summary>Throws the failure that ended the run (a required store failed, in a write behind, say), if there was one.</summary>
     public void ThrowIfFailedFatally()
     {
@@ -79,7 +82,12 @@ internal sealed class CacheStoreHealth
     /// Runs a store call of the given kind; on failure returns <paramref name="fallback"/> (or, when
     /// the cache is required, throws a <see cref="CacheStoreException"/> that says so).
     /// </summary>
-    public async Task<T> CallAsync<T>(CacheCallKind kind, Func<ICacheStore, CancellationToken, Task<T>> call, T fallback, CancellationToken cancellationToken)
+    /// <param name="kind">What kind of call it is.</param>
+    /// <param name="call">The call.</param>
+    /// <param name="fallback">What a failed call returns when the cache is not required.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="failed">Told of a failed or skipped call (the step's own count of cache errors).</param>
+    public async Task<T> CallAsync<T>(CacheCallKind kind, Func<ICacheStore, CancellationToken, Task<T>> call, T fallback, CancellationToken cancellationToken, Action? failed = null)
     {
         T result;
         try
@@ -89,6 +97,7 @@ internal sealed class CacheStoreHealth
         catch (CacheStoreCutOffException cutOff)
         {
             Interlocked.Increment(ref _skipped);
+            failed?.Invoke();
             if (_required)
             {
                 throw Fatal(new CacheStoreException(_store.Description, CacheStoreFailure.Unreachable, "is cut off after a failure", innerException: cutOff));
@@ -99,6 +108,7 @@ internal sealed class CacheStoreHealth
         catch (CacheStoreException failure)
         {
             RecordFailure(kind, failure);
+            failed?.Invoke();
             if (_required)
             {
                 throw Fatal(failure);
@@ -115,12 +125,12 @@ internal sealed class CacheStoreHealth
         return result;
     }
 
-    public Task CallAsync(CacheCallKind kind, Func<ICacheStore, CancellationToken, Task> call, CancellationToken cancellationToken) =>
+    public Task CallAsync(CacheCallKind kind, Func<ICacheStore, CancellationToken, Task> call, CancellationToken cancellationToken, Action? failed = null) =>
         CallAsync(kind, async (store, ct) =>
         {
             await call(store, ct).ConfigureAwait(false);
             return true;
-        }, false, cancellationToken);
+        }, false, cancellationToken, failed);
 
     /// <summary>
     /// Runs a store call that must not fail the run even when the cache is required (the

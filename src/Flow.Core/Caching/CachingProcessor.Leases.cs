@@ -152,7 +152,8 @@ internal sealed partial class CachingProcessor
                 return (lease is null ? LeaseAnswer.HeldElsewhere : LeaseAnswer.Got, lease);
             },
             (LeaseAnswer.Unavailable, null),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            CacheFailed).ConfigureAwait(false);
     }
 
     private StepOutput Waited(Batch batch, CacheKey key, Batch replayed, long started)

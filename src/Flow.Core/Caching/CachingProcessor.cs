@@ -25,9 +25,11 @@ internal sealed partial class CachingProcessor : ILookaheadProcessor
     private readonly bool _readsPosition;
     private readonly bool _lookups;
     private readonly TimeSpan? _maxAge;
+    private readonly NodeStats? _stats;
 
-    public CachingProcessor(StepProcessor step, StepCacheScope scope, string stepName, StepSignature signature, bool lookups, TimeSpan? maxAge, int parallelism = 1)
+    public CachingProcessor(StepProcessor step, StepCacheScope scope, string stepName, StepSignature signature, bool lookups, TimeSpan? maxAge, int parallelism = 1, NodeStats? stats = null)
     {
+        _stats = stats;
         _step = step;
         _scope = scope;
         _stepName = stepName;
@@ -116,7 +118,7 @@ internal sealed partial class CachingProcessor : ILookaheadProcessor
                 {
                     try
                     {
-                        await _scope.Health.CallAsync(CacheCallKind.Writes, (store, ct) => store.SetAsync(key, entry, _scope.Settings.TimeToLive, ct), CancellationToken.None).ConfigureAwait(false);
+                        await _scope.Health.CallAsync(CacheCallKind.Writes, (store, ct) => store.SetAsync(key, entry, _scope.Settings.TimeToLive, ct), CancellationToken.None, CacheFailed).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -150,7 +152,7 @@ internal sealed partial class CachingProcessor : ILookaheadProcessor
         byte[]? entry;
         try
         {
-            entry = await _scope.Health.CallAsync(CacheCallKind.Reads, (store, ct) => store.GetAsync(key, ct), null, cancellationToken).ConfigureAwait(false);
+            entry = await _scope.Health.CallAsync(CacheCallKind.Reads, (store, ct) => store.GetAsync(key, ct), null, cancellationToken, CacheFailed).ConfigureAwait(false);
         }
         catch (CacheEntryUnusableException ex)
         {
@@ -223,6 +225,8 @@ internal sealed partial class CachingProcessor : ILookaheadProcessor
             return null;
         }
     }
+
+    private void CacheFailed() => _stats?.AddCacheError();
 
     private sealed record Lookup(CacheKey Key, Batch? Replayed);
 }

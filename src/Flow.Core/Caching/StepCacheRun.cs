@@ -43,8 +43,11 @@ internal sealed class StepCacheRun
         }
 
         var lookups = _scope.Settings.Lookups && node.Node.Definition.UseCache;
-        return new CachingProcessor(step, _scope, node.Name, signature, lookups, node.Node.Definition.CacheTtl, node.Node.Definition.Parallelism);
+        return new CachingProcessor(step, _scope, node.Name, signature, lookups, node.Node.Definition.CacheTtl, node.Node.Definition.Parallelism, stats);
     }
+
+    /// <summary>True when the cache is required and its store cannot serve the run: failed for good, or cut off after a failure.</summary>
+    public bool RequiredStoreUnavailable => _scope.Health.RequiredStoreUnavailable;
 
     /// <summary>
     /// Waits for the entries still being written. Called before the run publishes its outputs, so a

@@ -12,6 +12,9 @@ internal sealed class NodeStats
     private long _hits;
     private long _misses;
     private long _waited;
+    private long _cacheErrors;
+    private long _failedBatches;
+    private long _inFlight;
     private long _elapsedTicks;
     private long _computeTicks;
     private long _previousAverageTicks;
@@ -46,6 +49,15 @@ internal sealed class NodeStats
 
     /// <summary>Batches that missed at the lookup and were replayed from the entry another worker sharing the store computed meanwhile.</summary>
     public long Waited => Interlocked.Read(ref _waited);
+
+    /// <summary>Cache store calls of this step that failed or were cut off (each such batch ran uncached).</summary>
+    public long CacheErrors => Interlocked.Read(ref _cacheErrors);
+
+    /// <summary>Batches the step failed on that the run went on without.</summary>
+    public long FailedBatches => Interlocked.Read(ref _failedBatches);
+
+    /// <summary>Batches the step is working on now.</summary>
+    public long InFlight => Interlocked.Read(ref _inFlight);
 
     /// <summary>Time spent in the node (summed over batches, so it can exceed wall time with parallelism).</summary>
     public TimeSpan Elapsed => TimeSpan.FromTicks(Interlocked.Read(ref _elapsedTicks));
@@ -103,6 +115,29 @@ internal sealed class NodeStats
         Interlocked.Increment(ref _waited);
         FlowMetrics.Wait(Pipeline, Name);
     }
+
+
+    public void AddCacheError()
+    {
+        Interlocked.Increment(ref _cacheErrors);
+        FlowMetrics.CacheError(Pipeline, Name);
+    }
+
+    public void AddFailedBatch()
+    {
+        Interlocked.Increment(ref _failedBatches);
+        FlowMetrics.BatchFailed(Pipeline, Name);
+    }
+
+    /// <summary>A batch enters the step (+1) or leaves it (-1).</summary>
+    public void ChangeInFlight(int change)
+    {
+        Interlocked.Add(ref _inFlight, change);
+        FlowMetrics.InFlight(Pipeline, Name, change);
+    }
+
+    /// <summary>Records how long the step took for one batch (stopwatch ticks).</summary>
+    public void AddStepDuration(long stopwatchTicks) => FlowMetrics.StepTook(Pipeline, Name, TimeSpan.FromTicks(ToTimeSpanTicks(stopwatchTicks)));
 
     public void AddElapsed(long elapsedStopwatchTicks) => Interlocked.Add(ref _elapsedTicks, ToTimeSpanTicks(elapsedStopwatchTicks));
 

@@ -103,6 +103,9 @@ internal sealed class PipelineRun
 
     private CancellationToken Abort => _abort.Token;
 
+    /// <summary>The live counters of every node, in plan order (what the status page shows while the run goes on).</summary>
+    public IReadOnlyList<NodeStats> Stats => _plan.Nodes.Select(n => _stats[n.Name]).ToList();
+
     public async Task<PipelineResult> RunAsync()
     {
         var started = Stopwatch.GetTimestamp();
@@ -323,6 +326,7 @@ internal sealed class PipelineRun
         var started = Stopwatch.GetTimestamp();
         var recordsIn = batch.Count;
         StepOutput output;
+        stats.ChangeInFlight(+1);
         try
         {
             output = await NotDropped(node, batch, work()).ConfigureAwait(false);
@@ -332,9 +336,16 @@ internal sealed class PipelineRun
             // The source delivers the batch's entries again (and sets them aside after too many
             // deliveries): the batch fails, the run goes on.
             RunnerLog.BatchFailed(_logger, _plan.Name, node.Name, batch.Identity.Index, ex.Message);
+            stats.AddFailedBatch();
             _tracker.Failed(batch.Identity, ex);
             return batch.AsFailed();
         }
+        finally
+        {
+            stats.ChangeInFlight(-1);
+        }
+
+        stats.AddStepDuration(Stopwatch.GetTimestamp() - started);
 
         if (output.Waited)
         {

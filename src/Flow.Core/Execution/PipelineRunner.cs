@@ -13,9 +13,11 @@ internal sealed class PipelineRunner
     private readonly ILogger _logger;
     private readonly RunnerOptions _options;
     private readonly StepCache? _cache;
+    private readonly LiveRuns? _live;
 
-    public PipelineRunner(ILogger logger, RunnerOptions? options = null, StepCache? cache = null)
+    public PipelineRunner(ILogger logger, RunnerOptions? options = null, StepCache? cache = null, LiveRuns? live = null)
     {
+        _live = live;
         _logger = logger;
         _options = options ?? new RunnerOptions();
         _cache = cache;
@@ -55,7 +57,20 @@ internal sealed class PipelineRunner
                 : NotStarted(plan, RunStatus.Failed, ex);
         }
 
-        var result = await new PipelineRun(plan, nodes, _logger, _options, cache, stop).RunAsync().ConfigureAwait(false);
+        var run = new PipelineRun(plan, nodes, _logger, _options, cache, stop);
+        var live = _live?.Started(plan, run.Stats, cache is null ? null : () => cache.RequiredStoreUnavailable);
+        PipelineResult result;
+        try
+        {
+            result = await run.RunAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            live?.Ended(RunStatus.Failed);
+            throw;
+        }
+
+        live?.Ended(result.Status);
         if (cache is not null)
         {
             await cache.EndAsync(result).ConfigureAwait(false);

@@ -12,6 +12,9 @@ public sealed class FlowOptions
     /// <summary>What to run: which pipeline, where to write the report.</summary>
     public FlowRunOptions Run { get; set; } = new();
 
+    /// <summary>The worker's HTTP endpoints (health, readiness, metrics, the status page); off unless <see cref="FlowHttpOptions.Urls"/> is set.</summary>
+    public FlowHttpOptions Http { get; set; } = new();
+
     /// <summary>
     /// After SIGTERM or Ctrl-C, how long in-flight batches may drain before they are abandoned.
     /// Default 20 seconds; keep it below the host's <c>HostOptions.ShutdownTimeout</c>.

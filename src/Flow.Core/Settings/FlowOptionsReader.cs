@@ -41,10 +41,16 @@ internal static class FlowOptionsReader
         ["Report"] = (o, s, e) => o.Report = Text(s, e) ?? o.Report,
     };
 
+    private static readonly Dictionary<string, Action<FlowHttpOptions, IConfigurationSection, List<ConfigurationError>>> HttpKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Urls"] = (o, s, e) => o.Urls = Urls(s, e) ?? o.Urls,
+    };
+
     private static readonly Dictionary<string, Action<FlowOptions, IConfigurationSection, List<ConfigurationError>>> FlowKeys = new(StringComparer.OrdinalIgnoreCase)
     {
         ["Cache"] = (o, s, e) => ReadSection(s, o.Cache, CacheKeys, e),
         ["Run"] = (o, s, e) => ReadSection(s, o.Run, RunKeys, e),
+        ["Http"] = (o, s, e) => ReadSection(s, o.Http, HttpKeys, e),
         ["Pipelines"] = (_, _, _) => { }, // read by PipelineConfigurationReader
         ["DrainTimeout"] = (o, s, e) => o.DrainTimeout = Positive(s, e) ?? o.DrainTimeout,
         ["ProgressInterval"] = (o, s, e) => o.ProgressInterval = Positive(s, e) ?? o.ProgressInterval,
@@ -54,8 +60,9 @@ internal static class FlowOptionsReader
 
     /// <summary>Every setting this reader knows, as its full path (<c>Flow:Cache:Ttl</c>), for the README's reference to be checked against.</summary>
     public static IEnumerable<string> KnownSettings() =>
-        FlowKeys.Keys.Where(k => k is not ("Cache" or "Run" or "Pipelines")).Select(k => "Flow:" + k)
+        FlowKeys.Keys.Where(k => k is not ("Cache" or "Run" or "Http" or "Pipelines")).Select(k => "Flow:" + k)
             .Concat(CacheKeys.Keys.Select(k => "Flow:Cache:" + k))
+            .Concat(HttpKeys.Keys.Select(k => "Flow:Http:" + k))
             .Concat(RunKeys.Keys.Select(k => "Flow:Run:" + k));
 
     /// <summary>Reads <c>Flow:*</c> of <paramref name="configuration"/> into <paramref name="options"/>; returns every problem found.</summary>
@@ -135,6 +142,22 @@ internal static class FlowOptionsReader
         }
 
         return paths;
+    }
+
+    private static string? Urls(IConfigurationSection section, List<ConfigurationError> errors)
+    {
+        if (Text(section, errors) is not { } text)
+        {
+            return null;
+        }
+
+        if (FlowHttpOptions.Parse(text).Problem is { } problem)
+        {
+            errors.Add(new ConfigurationError(section.Path, problem));
+            return null;
+        }
+
+        return text;
     }
 
     private static bool? Boolean(IConfigurationSection section, List<ConfigurationError> errors)

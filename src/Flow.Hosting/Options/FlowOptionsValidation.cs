@@ -37,6 +37,11 @@ internal sealed class FlowOptionsValidation : IValidateOptions<FlowOptions>
             problems.Add("Flow:Cache:Ttl: must be above zero");
         }
 
+        if (options.Http.Urls is { } urls && FlowHttpOptions.Parse(urls).Problem is { } urlProblem)
+        {
+            problems.Add("Flow:Http:Urls: " + urlProblem);
+        }
+
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Distinct());
     }
 }

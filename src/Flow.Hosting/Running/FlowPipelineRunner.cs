@@ -15,7 +15,7 @@ internal sealed class FlowPipelineRunner : IPipelineRunner
     private readonly FlowCatalog _catalog;
     private readonly PipelineRunner _runner;
 
-    public FlowPipelineRunner(FlowCatalog catalog, IOptions<FlowOptions> options, StepCache cache, ILoggerFactory loggerFactory)
+    public FlowPipelineRunner(FlowCatalog catalog, IOptions<FlowOptions> options, StepCache cache, ILoggerFactory loggerFactory, LiveRuns live)
     {
         _catalog = catalog;
         var flow = options.Value;
@@ -28,7 +28,8 @@ internal sealed class FlowPipelineRunner : IPipelineRunner
                 ProgressInterval = flow.ProgressInterval,
                 PublishJournalDirectory = Path.GetFullPath(Path.Combine(".flow", "publish")),
             },
-            cache);
+            cache,
+            live);
     }
 
     public IReadOnlyList<string> Pipelines => _catalog.Names;

@@ -21,6 +21,7 @@ internal sealed partial class FlowWorker : BackgroundService
     private readonly IHostApplicationLifetime _lifetime;
     private readonly IOptions<FlowOptions> _options;
     private readonly ILogger<FlowWorker> _logger;
+    private readonly LiveRuns _live;
     private readonly List<PosixSignalRegistration> _signals = new();
 
     public FlowWorker(
@@ -29,8 +30,10 @@ internal sealed partial class FlowWorker : BackgroundService
         FlowExitCode exitCode,
         IHostApplicationLifetime lifetime,
         IOptions<FlowOptions> options,
-        ILogger<FlowWorker> logger)
+        ILogger<FlowWorker> logger,
+        LiveRuns live)
     {
+        _live = live;
         _catalog = catalog;
         _runner = runner;
         _exitCode = exitCode;
@@ -106,6 +109,7 @@ internal sealed partial class FlowWorker : BackgroundService
             return FlowExitCode.ConfigurationError;
         }
 
+        _live.Expect(planned.Plans.Count); // /readyz: ready once every one of them runs
         var results = await Task.WhenAll(planned.Plans.Select(plan => _runner.RunPlanAsync(plan, stoppingToken))).ConfigureAwait(false);
         foreach (var result in results)
         {

@@ -95,15 +95,7 @@ internal static class RunSummary
                 foreach (var node in result.Nodes)
                 {
                     writer.WriteStartObject(node.Name);
-                    writer.WriteString("kind", node.Kind.ToString().ToLowerInvariant());
-                    writer.WriteString("type", node.Type);
-                    writer.WriteNumber("batches", node.Batches);
-                    writer.WriteNumber("hits", node.Hits);
-                    writer.WriteNumber("waited", node.Waited);
-                    writer.WriteNumber("misses", node.Misses);
-                    writer.WriteNumber("recordsIn", node.RecordsIn);
-                    writer.WriteNumber("recordsOut", node.RecordsOut);
-                    writer.WriteNumber("elapsedMs", (long)node.Elapsed.TotalMilliseconds);
+                    WriteCounts(writer, node);
                     writer.WriteNumber("savedMs", (long)node.Saved.TotalMilliseconds);
                     writer.WriteEndObject();
                 }
@@ -150,4 +142,18 @@ internal static class RunSummary
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     private static string Milliseconds(TimeSpan value) => Math.Round(value.TotalMilliseconds).ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>A node's kind, type and counts, as the report and the status page's <c>/api/status</c> both name them.</summary>
+    public static void WriteCounts(Utf8JsonWriter writer, NodeStats node)
+    {
+        writer.WriteString("kind", node.Kind.ToString().ToLowerInvariant());
+        writer.WriteString("type", node.Type);
+        writer.WriteNumber("batches", node.Batches);
+        writer.WriteNumber("hits", node.Hits);
+        writer.WriteNumber("waited", node.Waited);
+        writer.WriteNumber("misses", node.Misses);
+        writer.WriteNumber("recordsIn", node.RecordsIn);
+        writer.WriteNumber("recordsOut", node.RecordsOut);
+        writer.WriteNumber("elapsedMs", (long)node.Elapsed.TotalMilliseconds);
+    }
 }

@@ -16,3 +16,28 @@ public sealed class ReadmeTests
         Assert.Equal(sample, readme[start..end]);
     }
 }
+
+/// <summary>The README's metrics table is the <c>Flow</c> meter's instruments, no more and no fewer.</summary>
+public sealed class ReadmeMetricsTests
+{
+    [Fact]
+    public async Task MetricsTable_ListsEveryInstrumentOfTheFlowMeter_WithItsPrometheusName()
+    {
+        var readme = await File.ReadAllTextAsync(Path.Combine(TestData.RepoRoot, "README.md"));
+        var names = typeof(Flow.Execution.FlowMetrics)
+            .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.Name.EndsWith("Name", StringComparison.Ordinal) && f.Name != nameof(Flow.Execution.FlowMetrics.MeterName))
+            .Select(f => (string)f.GetRawConstantValue()!)
+            .ToList();
+        var rows = readme.Split('\n').Where(l => l.StartsWith("| `flow.", StringComparison.Ordinal)).ToList();
+
+        Assert.Equal(names.Order(), rows.Select(r => r.Split('`')[1]).Order());
+        foreach (var row in rows)
+        {
+            var name = row.Split('`')[1];
+            var prometheus = row.Split('`')[3];
+            var expected = name.Replace('.', '_') + (row.Contains("| counter |", StringComparison.Ordinal) ? "_total" : row.Contains("| histogram |", StringComparison.Ordinal) ? "_seconds" : string.Empty);
+            Assert.Equal(expected, prometheus);
+        }
+    }
+}
