@@ -34,13 +34,13 @@ public sealed class SummaryTests
 
         var header = lines.Single(l => l.TrimStart().StartsWith("node ", StringComparison.Ordinal));
         var table = lines.SkipWhile(l => l != header).Take(4).ToList();
-        Assert.Equal(["node", "kind", "batches", "hits", "misses", "records in", "records out", "time ms", "saved ms"],
+        Assert.Equal(["node", "kind", "batches", "hits", "waited", "misses", "records in", "records out", "time ms", "saved ms"],
             header.Split("  ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         // Right-aligned numbers: every row ends where the header ends, and each column's cells end at one place.
         Assert.All(table, row => Assert.Equal(header.Length, row.Length));
         var late = table.Single(r => r.TrimStart().StartsWith("late ", StringComparison.Ordinal));
         Assert.Equal(header.IndexOf("records in", StringComparison.Ordinal) + "records in".Length, late.IndexOf("20,000", StringComparison.Ordinal) + "20,000".Length);
-        Assert.Matches(@"^ +late +step +20 +20 +0 +20,000 +4,349 +[\d,]+ +[\d,]+$", late);
+        Assert.Matches(@"^ +late +step +20 +20 +0 +0 +20,000 +4,349 +[\d,]+ +[\d,]+$", late);
     }
 
     [Fact]

@@ -15,4 +15,7 @@ internal enum CacheCallKind
 
     /// <summary>Metadata reads and writes.</summary>
     Metadata = 4,
+
+    /// <summary>Lease calls (<see cref="ICacheLeaseStore.TryAcquireLeaseAsync"/>, renewals, releases).</summary>
+    Leases = 8,
 }

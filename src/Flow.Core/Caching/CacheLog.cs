@@ -48,4 +48,19 @@ internal static partial class CacheLog
 
     [LoggerMessage(EventId = 214, Level = LogLevel.Information, Message = "Cache store {Store} answers again (probe {Attempts}); caching resumes. {Skipped} call(s) ran without the cache meanwhile")]
     public static partial void StoreBack(ILogger logger, string store, long attempts, long skipped);
+
+    [LoggerMessage(EventId = 215, Level = LogLevel.Debug, Message = "{Pipeline}/{Step} batch {BatchIndex}: another worker holds the lease of {Key}; waiting for its result")]
+    public static partial void Waiting(ILogger logger, string pipeline, string step, long batchIndex, string key);
+
+    [LoggerMessage(EventId = 216, Level = LogLevel.Debug, Message = "{Pipeline}/{Step} batch {BatchIndex}: replayed {Key}, which another worker computed")]
+    public static partial void WaitedFor(ILogger logger, string pipeline, string step, long batchIndex, string key);
+
+    [LoggerMessage(EventId = 217, Level = LogLevel.Information, Message = "{Pipeline}/{Step} batch {BatchIndex}: the lease of {Key} ended without a result (released by a worker whose step failed or was aborted, or lapsed after its worker died); computing it here")]
+    public static partial void TookOver(ILogger logger, string pipeline, string step, long batchIndex, string key);
+
+    [LoggerMessage(EventId = 218, Level = LogLevel.Warning, Message = "{Pipeline}/{Step} batch {BatchIndex}: waited {Seconds} s for the worker holding its lease, which keeps it but writes no result; computing it here")]
+    public static partial void GaveUpWaiting(ILogger logger, string pipeline, string step, long batchIndex, long seconds);
+
+    [LoggerMessage(EventId = 219, Level = LogLevel.Debug, Message = "Lease of {Key} was lost (it lapsed or was taken over) while its batch was computed; the computation goes on")]
+    public static partial void LeaseLost(ILogger logger, string key);
 }

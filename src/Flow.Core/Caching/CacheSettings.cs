@@ -9,6 +9,9 @@ internal sealed record CacheSettings
     /// <summary>How long entries live in the store.</summary>
     public TimeSpan TimeToLive { get; init; } = TimeSpan.FromDays(7);
 
+    /// <summary>Life of a lease (<c>Flow:Cache:LeaseTime</c>), for stores that offer them (<see cref="ICacheLeaseStore"/>).</summary>
+    public TimeSpan LeaseTime { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Fail the run when the store fails, instead of running without the cache.</summary>
     public bool Required { get; init; }
 }

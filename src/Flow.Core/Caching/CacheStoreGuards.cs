@@ -31,6 +31,15 @@ internal static class CacheStoreGuards
         }
     }
 
+    /// <summary>Throws unless <paramref name="timeToLive"/>, a lease's life, is positive.</summary>
+    public static void LeaseTime(TimeSpan timeToLive)
+    {
+        if (timeToLive <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeToLive), timeToLive, "A lease's time to live must be positive.");
+        }
+    }
+
     /// <summary>The unix-millisecond instant an entry written at <paramref name="now"/> expires (<see cref="long.MaxValue"/>: never).</summary>
     public static long ExpiresAtMs(DateTimeOffset now, TimeSpan timeToLive)
     {

@@ -30,6 +30,7 @@ internal sealed class CacheStoreHealth
     private long _readFailures;
     private long _writeFailures;
     private long _metadataFailures;
+    private long _leaseFailures;
     private long _skipped;
 
     // Guarded by _gate; _unhealthy mirrors "anything failing" for a lock-free success path.
@@ -47,6 +48,9 @@ internal sealed class CacheStoreHealth
         _logger = logger;
         _required = required;
     }
+
+    /// <summary>The store's leases, when it offers them (<see cref="ICacheLeaseStore"/>); null otherwise.</summary>
+    public ICacheLeaseStore? Leases => _store as ICacheLeaseStore;
 
     /// <summary>Failed store calls in this run.</summary>
     public long Failures => Interlocked.Read(ref _failures);
@@ -123,31 +127,43 @@ internal sealed class CacheStoreHealth
     /// bookkeeping after a run, when the output is already published): a failure is counted and
     /// warned like any other, never thrown.
     /// </summary>
-    public async Task TryCallAsync(CacheCallKind kind, Func<ICacheStore, CancellationToken, Task> call, CancellationToken cancellationToken)
+    public Task TryCallAsync(CacheCallKind kind, Func<ICacheStore, CancellationToken, Task> call, CancellationToken cancellationToken) =>
+        TryCallAsync(kind, async (store, ct) =>
+        {
+            await call(store, ct).ConfigureAwait(false);
+            return true;
+        }, false, cancellationToken);
+
+    /// <summary>
+    /// Runs a store call that must not fail the run even when the cache is required (renewing or
+    /// releasing a lease, the bookkeeping after a run): on failure returns <paramref name="fallback"/>,
+    /// counted and warned like any other failure, never thrown. Only the cancellation of
+    /// <paramref name="cancellationToken"/> passes through.
+    /// </summary>
+    public async Task<T> TryCallAsync<T>(CacheCallKind kind, Func<ICacheStore, CancellationToken, Task<T>> call, T fallback, CancellationToken cancellationToken)
     {
+        T result;
         try
         {
-            await _guard.ExecuteAsync(async (store, ct) =>
-            {
-                await call(store, ct).ConfigureAwait(false);
-                return true;
-            }, cancellationToken).ConfigureAwait(false);
+            result = await _guard.ExecuteAsync(call, cancellationToken).ConfigureAwait(false);
         }
         catch (CacheStoreCutOffException)
         {
             Interlocked.Increment(ref _skipped);
-            return;
+            return fallback;
         }
         catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             RecordFailure(kind, CacheStoreException.From(_store.Description, ex));
-            return;
+            return fallback;
         }
 
         if (Volatile.Read(ref _unhealthy) != 0)
         {
             RecordSuccess(kind);
         }
+
+        return result;
     }
 
     /// <summary>
@@ -184,6 +200,9 @@ internal sealed class CacheStoreHealth
                 break;
             case CacheCallKind.Writes:
                 Interlocked.Increment(ref _writeFailures);
+                break;
+            case CacheCallKind.Leases:
+                Interlocked.Increment(ref _leaseFailures);
                 break;
             default:
                 Interlocked.Increment(ref _metadataFailures);
@@ -253,15 +272,17 @@ internal sealed class CacheStoreHealth
     {
         CacheCallKind.Reads => "reads from",
         CacheCallKind.Writes => "writes to",
+        CacheCallKind.Leases => "lease calls to",
         _ => "metadata calls to",
     };
 
     private string DescribeCounts()
     {
-        var parts = new List<string>(3);
+        var parts = new List<string>(5);
         Add(parts, Interlocked.Read(ref _readFailures), "reads");
         Add(parts, Interlocked.Read(ref _writeFailures), "writes");
         Add(parts, Interlocked.Read(ref _metadataFailures), "metadata");
+        Add(parts, Interlocked.Read(ref _leaseFailures), "leases");
         Add(parts, Interlocked.Read(ref _skipped), "skipped while the store was cut off");
         return string.Join(", ", parts);
 

@@ -12,7 +12,11 @@ namespace Flow.Caching;
 /// written. A corrupt, foreign, stale or unusable entry (one the store cannot even read) is a logged
 /// miss, and the fresh result replaces it.
 /// </summary>
-internal sealed class CachingProcessor : ILookaheadProcessor
+/// <remarks>
+/// With a store that offers leases, a miss is computed once across the workers sharing the store
+/// (<c>CachingProcessor.Leases.cs</c>).
+/// </remarks>
+internal sealed partial class CachingProcessor : ILookaheadProcessor
 {
     private readonly StepProcessor _step;
     private readonly StepCacheScope _scope;
@@ -22,7 +26,7 @@ internal sealed class CachingProcessor : ILookaheadProcessor
     private readonly bool _lookups;
     private readonly TimeSpan? _maxAge;
 
-    public CachingProcessor(StepProcessor step, StepCacheScope scope, string stepName, StepSignature signature, bool lookups, TimeSpan? maxAge)
+    public CachingProcessor(StepProcessor step, StepCacheScope scope, string stepName, StepSignature signature, bool lookups, TimeSpan? maxAge, int parallelism = 1)
     {
         _step = step;
         _scope = scope;
@@ -31,10 +35,17 @@ internal sealed class CachingProcessor : ILookaheadProcessor
         _readsPosition = signature.ReadsPosition;
         _lookups = lookups;
         _maxAge = maxAge;
+
+        // No lookups, no leases: a refresh computes every batch whoever else does.
+        _leases = lookups ? scope.Health.Leases : null;
+        _computeSlots = _leases is null ? null : new SemaphoreSlim(parallelism, parallelism);
     }
 
     /// <summary>Lookups run up to this many batches ahead of the step (they are I/O and decoding, not the step's work).</summary>
     public int Lookahead => _lookups ? 4 : 0;
+
+    /// <summary>With leases, as many batches as the lookahead may wait for other workers while this one computes.</summary>
+    public int Waiting => _leases is null ? 0 : Lookahead;
 
     public async ValueTask<StepOutput> ProcessAsync(Batch batch, CancellationToken cancellationToken) =>
         await FinishAsync(await PrepareAsync(batch, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
@@ -60,7 +71,7 @@ internal sealed class CachingProcessor : ILookaheadProcessor
         var batch = prepared.Input;
         if (prepared.State is not Lookup lookup)
         {
-            return await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false); // uncacheable input
+            return await ComputeUnkeyedAsync(batch, cancellationToken).ConfigureAwait(false); // uncacheable input
         }
 
         if (lookup.Replayed is { } replayed)
@@ -69,30 +80,72 @@ internal sealed class CachingProcessor : ILookaheadProcessor
             return new StepOutput(replayed, Replayed: true, ComputeTicks: 0);
         }
 
-        var computed = await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
-        var records = computed.Batch.Records;
-        if (TrySerialize(batch, records) is not { } output)
-        {
-            return computed;
-        }
-
-        if (output.Length > CacheEntryCodec.MaxPayloadLength)
-        {
-            CacheLog.Uncacheable(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, $"its output is {output.Length} bytes, above the {CacheEntryCodec.MaxPayloadLength} bytes an entry may hold");
-            return computed;
-        }
-
-        // The batch moves on while the store writes its entry (bounded: a full write-behind waits for room).
-        var entry = _scope.Codec.Encode(output.Span, _scope.Time.GetUtcNow(), lookup.Key);
-        var key = lookup.Key;
-        await _scope.Writes.EnqueueAsync(
-            () => _scope.Health.CallAsync(CacheCallKind.Writes, (store, ct) => store.SetAsync(key, entry, _scope.Settings.TimeToLive, ct), CancellationToken.None),
-            cancellationToken).ConfigureAwait(false);
-        CacheLog.Miss(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString());
-        return computed with { Batch = computed.Batch.With(records, output) };
+        return _leases is null
+            ? await ComputeAsync(batch, lookup.Key, lease: null, idleTicks: 0, cancellationToken).ConfigureAwait(false)
+            : await ComputeOnceAsync(batch, lookup.Key, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<Batch?> TryReplayAsync(Batch batch, CacheKey key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the step and hands its output to the write-behind. A lease held for the batch is
+    /// released once the entry is in the store (so a worker waiting for it finds it), or at once when
+    /// there is no entry to write (the step threw, the output cannot be cached).
+    /// </summary>
+    private async ValueTask<StepOutput> ComputeAsync(Batch batch, CacheKey key, HeldLease? lease, long idleTicks, CancellationToken cancellationToken)
+    {
+        var handedOver = false;
+        try
+        {
+            var computed = await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+            computed = computed with { IdleTicks = idleTicks };
+            var records = computed.Batch.Records;
+            if (TrySerialize(batch, records) is not { } output)
+            {
+                return computed;
+            }
+
+            if (output.Length > CacheEntryCodec.MaxPayloadLength)
+            {
+                CacheLog.Uncacheable(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, $"its output is {output.Length} bytes, above the {CacheEntryCodec.MaxPayloadLength} bytes an entry may hold");
+                return computed;
+            }
+
+            // The batch moves on while the store writes its entry (bounded: a full write-behind waits for room).
+            var entry = _scope.Codec.Encode(output.Span, _scope.Time.GetUtcNow(), key);
+            await _scope.Writes.EnqueueAsync(
+                async () =>
+                {
+                    try
+                    {
+                        await _scope.Health.CallAsync(CacheCallKind.Writes, (store, ct) => store.SetAsync(key, entry, _scope.Settings.TimeToLive, ct), CancellationToken.None).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        // Write before release: a waiter that finds the lease free finds the entry too.
+                        if (lease is not null)
+                        {
+                            await lease.DisposeAsync().ConfigureAwait(false);
+                        }
+                    }
+                },
+                cancellationToken).ConfigureAwait(false);
+            handedOver = true;
+            CacheLog.Miss(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString());
+            return computed with { Batch = computed.Batch.With(records, output) };
+        }
+        finally
+        {
+            if (!handedOver && lease is not null)
+            {
+                await lease.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Looks the batch's entry up and decodes it; null for a miss. With <paramref name="quiet"/> (the
+    /// lookups after the first, while waiting), nothing is logged: the first one said what was wrong.
+    /// </summary>
+    private async Task<Batch?> TryReplayAsync(Batch batch, CacheKey key, CancellationToken cancellationToken, bool quiet = false)
     {
         byte[]? entry;
         try
@@ -103,7 +156,11 @@ internal sealed class CachingProcessor : ILookaheadProcessor
         {
             // The entry's own problem (a folder in its place, a file that cannot be opened): a
             // logged miss, and the write after the step replaces it. The store itself is fine.
-            CacheLog.BadEntry(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString(), ex.Reason);
+            if (!quiet)
+            {
+                CacheLog.BadEntry(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString(), ex.Reason);
+            }
+
             return null;
         }
 
@@ -114,12 +171,22 @@ internal sealed class CachingProcessor : ILookaheadProcessor
 
         if (!_scope.Codec.TryDecode(key, entry, out var payload, out var createdAt, out var error))
         {
+            if (quiet)
+            {
+                return null;
+            }
+
             CacheLog.BadEntry(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString(), error ?? "unreadable");
             return null;
         }
 
         if (_maxAge is { } maxAge && _scope.Time.GetUtcNow() - createdAt > maxAge)
         {
+            if (quiet)
+            {
+                return null;
+            }
+
             CacheLog.Stale(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString());
             return null;
         }

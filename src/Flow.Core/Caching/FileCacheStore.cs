@@ -31,9 +31,11 @@ namespace Flow.Caching;
 /// removed, only ever inside <c>entries/</c> or <c>meta/</c>). Trouble with the store's own folders
 /// (permissions, a file where a folder should be) throws <see cref="CacheStoreException"/> naming
 /// the path. Files under <c>entries/</c> that are not at an entry's place are not entries: stats and
-/// garbage collection skip them (and log how many), clear deletes them with the rest of the folder.</para>
+/// garbage collection skip them (and log how many), clear deletes them with the rest of the folder.
+/// Lease lock files (<c>.lock-{input}</c>, see <c>FileCacheStore.Leases.cs</c>) are neither: every
+/// walk leaves the live ones alone and deletes the lapsed ones.</para>
 /// </remarks>
-internal sealed class FileCacheStore : ICacheStore
+internal sealed partial class FileCacheStore : ICacheStore
 {
     private const string TempPrefix = ".tmp-";
     private const int ExpiryLength = 8;
@@ -187,7 +189,7 @@ internal sealed class FileCacheStore : ICacheStore
             foreach (var file in EnumerateFiles(_entriesRoot))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (file.IsTemp)
+                if (file.IsTemp || file.IsLock)
                 {
                     continue;
                 }
@@ -301,6 +303,12 @@ internal sealed class FileCacheStore : ICacheStore
             if (file.IsTemp)
             {
                 DeleteIfStale(file, now.UtcDateTime);
+                continue;
+            }
+
+            if (file.IsLock)
+            {
+                RemoveLockIfLapsed(file, now);
                 continue;
             }
 
@@ -731,6 +739,11 @@ internal sealed class FileCacheStore : ICacheStore
             {
                 DeleteIfStale(file, nowUtc);
             }
+            else if (file.IsLock)
+            {
+                // A live lease is another process's business; a lapsed one goes.
+                RemoveLockIfLapsed(file, _time.GetUtcNow());
+            }
             else if (TryDelete(file.Path))
             {
                 removed++;
@@ -813,6 +826,7 @@ internal sealed class FileCacheStore : ICacheStore
                 static (ref FileSystemEntry entry) => new FileItem(
                     entry.ToFullPath(),
                     entry.FileName.StartsWith(TempPrefix, StringComparison.Ordinal),
+                    IsLockName(entry.FileName),
                     entry.Length,
                     entry.LastAccessTimeUtc.UtcDateTime,
                     entry.LastWriteTimeUtc.UtcDateTime),
@@ -831,5 +845,5 @@ internal sealed class FileCacheStore : ICacheStore
     // Materialized so a walk is finished (and its directory handles closed) before anything is deleted.
     private static List<FileItem> ToList(IEnumerable<FileItem> items) => [.. items];
 
-    private readonly record struct FileItem(string Path, bool IsTemp, long Length, DateTime LastAccessUtc, DateTime LastWriteUtc);
+    private readonly record struct FileItem(string Path, bool IsTemp, bool IsLock, long Length, DateTime LastAccessUtc, DateTime LastWriteUtc);
 }

@@ -5,11 +5,13 @@ namespace Flow.Caching;
 /// <summary>
 /// A cache store in process memory, for tests (and <c>Store: Memory</c>). Values are copied on the way
 /// in and out, so no caller can change a stored entry; time comes from a <see cref="TimeProvider"/>
-/// so tests can expire entries without waiting.
+/// so tests can expire entries and leases without waiting. Leases hold within the process: every
+/// user of one instance (the runs of one host, a test's workers) shares them.
 /// </summary>
-internal sealed class MemoryCacheStore : ICacheStore
+internal sealed class MemoryCacheStore : ICacheStore, ICacheLeaseStore
 {
     private readonly ConcurrentDictionary<CacheKey, Entry> _entries = new();
+    private readonly ConcurrentDictionary<CacheKey, LeaseState> _leases = new();
     private readonly ConcurrentDictionary<string, byte[]> _metadata = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
 
@@ -174,7 +176,89 @@ internal sealed class MemoryCacheStore : ICacheStore
     }
 
     /// <inheritdoc />
+    public Task<ICacheLease?> TryAcquireLeaseAsync(CacheKey key, TimeSpan timeToLive, CancellationToken cancellationToken)
+    {
+        CacheStoreGuards.Key(key);
+        CacheStoreGuards.LeaseTime(timeToLive);
+        cancellationToken.ThrowIfCancellationRequested();
+        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var mine = new LeaseState(Guid.NewGuid(), CacheStoreGuards.ExpiresAtMs(_time.GetUtcNow(), timeToLive));
+        while (true)
+        {
+            if (_leases.TryAdd(key, mine))
+            {
+                return Task.FromResult<ICacheLease?>(new Lease(this, key, mine.Token));
+            }
+
+            if (!_leases.TryGetValue(key, out var current))
+            {
+                continue; // released meanwhile
+            }
+
+            if (current.ExpiresAtMs > nowMs)
+            {
+                return Task.FromResult<ICacheLease?>(null);
+            }
+
+            // Lapsed: taken over, unless another taker got there first.
+            if (_leases.TryUpdate(key, mine, current))
+            {
+                return Task.FromResult<ICacheLease?>(new Lease(this, key, mine.Token));
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private bool Renew(CacheKey key, Guid token, TimeSpan timeToLive)
+    {
+        CacheStoreGuards.LeaseTime(timeToLive);
+        var now = _time.GetUtcNow();
+        while (_leases.TryGetValue(key, out var current) && current.Token == token && current.ExpiresAtMs > now.ToUnixTimeMilliseconds())
+        {
+            if (_leases.TryUpdate(key, current with { ExpiresAtMs = CacheStoreGuards.ExpiresAtMs(now, timeToLive) }, current))
+            {
+                return true;
+            }
+        }
+
+        return false; // lapsed, taken over or released
+    }
+
+    private void Release(CacheKey key, Guid token)
+    {
+        if (_leases.TryGetValue(key, out var current) && current.Token == token)
+        {
+            // Removes only this holder's state: a taker's fresh lease survives.
+            _leases.TryRemove(new KeyValuePair<CacheKey, LeaseState>(key, current));
+        }
+    }
+
+    private sealed record LeaseState(Guid Token, long ExpiresAtMs);
+
+    private sealed class Lease(MemoryCacheStore store, CacheKey key, Guid token) : ICacheLease
+    {
+        private int _released;
+
+        public CacheKey Key => key;
+
+        public Task<bool> RenewAsync(TimeSpan timeToLive, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return Task.FromResult(Volatile.Read(ref _released) == 0 && store.Renew(key, token, timeToLive));
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                store.Release(key, token);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
 
     private sealed class Entry(byte[] value, long expiresAtMs)
     {

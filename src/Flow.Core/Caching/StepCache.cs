@@ -50,7 +50,7 @@ internal sealed class StepCache
             CacheLog.BadRunRecord(_logger, plan.Name, guard.Store.Description, reason);
         }
 
-        var settings = new CacheSettings { Lookups = options.Enabled, TimeToLive = options.Ttl, Required = options.Required };
+        var settings = new CacheSettings { Lookups = options.Enabled, TimeToLive = options.Ttl, Required = options.Required, LeaseTime = options.LeaseTime };
         var scope = new StepCacheScope(plan.Name, health, new CacheWriteBehind(), _stores.CreateCodec(), settings, _time, _logger);
         return new StepCacheRun(plan, scope, last, _stores.MaxBytes);
     }

@@ -43,7 +43,7 @@ internal sealed class StepCacheRun
         }
 
         var lookups = _scope.Settings.Lookups && node.Node.Definition.UseCache;
-        return new CachingProcessor(step, _scope, node.Name, signature, lookups, node.Node.Definition.CacheTtl);
+        return new CachingProcessor(step, _scope, node.Name, signature, lookups, node.Node.Definition.CacheTtl, node.Node.Definition.Parallelism);
     }
 
     /// <summary>

@@ -5,7 +5,7 @@ namespace Flow.Execution;
 
 /// <summary>
 /// The <c>Flow</c> meter, readable with <c>dotnet-counters monitor --counters Flow -n flow</c>:
-/// batches and records per node, cache hits and misses per step. Counted per batch, never per record.
+/// batches and records per node, cache hits, misses and waits per step. Counted per batch, never per record.
 /// </summary>
 internal static class FlowMetrics
 {
@@ -23,6 +23,8 @@ internal static class FlowMetrics
 
     private static readonly Counter<long> CacheMisses = Meter.CreateCounter<long>("flow.cache.misses", "{batch}", "Batches a step computed");
 
+    private static readonly Counter<long> CacheWaits = Meter.CreateCounter<long>("flow.cache.waits", "{batch}", "Batches a step missed and then replayed from the entry another worker computed meanwhile");
+
     public static void Batch(string pipeline, string node, long recordsIn, long recordsOut)
     {
         var tags = Tags(pipeline, node);
@@ -34,6 +36,8 @@ internal static class FlowMetrics
     public static void Hit(string pipeline, string node) => CacheHits.Add(1, Tags(pipeline, node));
 
     public static void Miss(string pipeline, string node) => CacheMisses.Add(1, Tags(pipeline, node));
+
+    public static void Wait(string pipeline, string node) => CacheWaits.Add(1, Tags(pipeline, node));
 
     private static TagList Tags(string pipeline, string node) => new()
     {

@@ -13,6 +13,13 @@ internal interface ILookaheadProcessor : IBatchProcessor
     /// <summary>How many batches may be prepared at once; 0 turns the lookahead off.</summary>
     int Lookahead { get; }
 
+    /// <summary>
+    /// How many batches may wait in <see cref="FinishAsync"/> on top of the step's parallelism: batches
+    /// waiting for another worker's result, which take no compute slot (the processor bounds the step's
+    /// own calls to its parallelism). 0 when nothing waits.
+    /// </summary>
+    int Waiting { get; }
+
     ValueTask<PreparedBatch> PrepareAsync(Batch batch, CancellationToken cancellationToken);
 
     ValueTask<StepOutput> FinishAsync(PreparedBatch prepared, CancellationToken cancellationToken);

@@ -11,6 +11,7 @@ internal sealed class NodeStats
     private long _recordsOut;
     private long _hits;
     private long _misses;
+    private long _waited;
     private long _elapsedTicks;
     private long _computeTicks;
     private long _previousAverageTicks;
@@ -43,6 +44,9 @@ internal sealed class NodeStats
     /// <summary>Batches the step actually computed.</summary>
     public long Misses => Interlocked.Read(ref _misses);
 
+    /// <summary>Batches that missed at the lookup and were replayed from the entry another worker sharing the store computed meanwhile.</summary>
+    public long Waited => Interlocked.Read(ref _waited);
+
     /// <summary>Time spent in the node (summed over batches, so it can exceed wall time with parallelism).</summary>
     public TimeSpan Elapsed => TimeSpan.FromTicks(Interlocked.Read(ref _elapsedTicks));
 
@@ -67,8 +71,8 @@ internal sealed class NodeStats
         set => Interlocked.Exchange(ref _previousAverageTicks, value.Ticks);
     }
 
-    /// <summary>Estimated compute time the cache saved: hits times the average time of a computed batch.</summary>
-    public TimeSpan Saved => AverageCompute * Hits;
+    /// <summary>Estimated compute time the cache saved: hits and batches waited for, times the average time of a computed batch.</summary>
+    public TimeSpan Saved => AverageCompute * (Hits + Waited);
 
     public void AddBatch(long recordsIn, long recordsOut, long elapsedStopwatchTicks)
     {
@@ -91,6 +95,13 @@ internal sealed class NodeStats
     {
         Interlocked.Increment(ref _hits);
         FlowMetrics.Hit(Pipeline, Name);
+    }
+
+    /// <summary>Counts a batch replayed from another worker's entry after a miss (see <see cref="Waited"/>).</summary>
+    public void AddWaited()
+    {
+        Interlocked.Increment(ref _waited);
+        FlowMetrics.Wait(Pipeline, Name);
     }
 
     public void AddElapsed(long elapsedStopwatchTicks) => Interlocked.Add(ref _elapsedTicks, ToTimeSpanTicks(elapsedStopwatchTicks));

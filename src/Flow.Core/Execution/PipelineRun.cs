@@ -301,8 +301,12 @@ internal sealed class PipelineRun
 
         // Cache lookups (hash, fetch, decode) run ahead of the step, several at once and in order,
         // so a replay is not one store round trip at a time; the step block then only computes misses.
+        // A batch waiting for another worker's result (a lease held elsewhere) takes no compute slot:
+        // the processor bounds the step's own calls to its parallelism, so the waiting batches get
+        // extra places in the block, and this worker computes later batches meanwhile.
         var prepare = _blocks.Transform<Batch, PreparedBatch>(node.Name, owner, batch => NotDropped(node, batch, lookahead.PrepareAsync(batch, Abort)), lookahead.Lookahead, lookahead.Lookahead);
-        var finish = _blocks.Transform<PreparedBatch, Batch>(node.Name, owner, prepared => RunStepAsync(node, stats, prepared.Input, () => lookahead.FinishAsync(prepared, Abort)), parallelism, capacity);
+        var finishing = parallelism + lookahead.Waiting;
+        var finish = _blocks.Transform<PreparedBatch, Batch>(node.Name, owner, prepared => RunStepAsync(node, stats, prepared.Input, () => lookahead.FinishAsync(prepared, Abort)), finishing, Math.Max(2, 2 * finishing));
         prepare.LinkTo(finish, new DataflowLinkOptions { PropagateCompletion = true });
         _outputs[node.Name] = finish;
         return prepare;
@@ -332,7 +336,11 @@ internal sealed class PipelineRun
             return batch.AsFailed();
         }
 
-        if (output.Replayed)
+        if (output.Waited)
+        {
+            stats.AddWaited();
+        }
+        else if (output.Replayed)
         {
             stats.AddHit();
         }
@@ -341,7 +349,7 @@ internal sealed class PipelineRun
             stats.AddComputed(output.ComputeTicks);
         }
 
-        stats.AddBatch(recordsIn, output.Batch.Count, Stopwatch.GetTimestamp() - started);
+        stats.AddBatch(recordsIn, output.Batch.Count, Stopwatch.GetTimestamp() - started - output.IdleTicks);
         RunnerLog.BatchDone(_logger, _plan.Name, node.Name, batch.Id.Index, batch.Id.Source, recordsIn, output.Batch.Count);
         return output.Batch;
     }
@@ -666,8 +674,11 @@ internal sealed class PipelineRun
 
     private void Fail(Exception exception)
     {
+        // Of batches that failed side by side (a step's block runs several at once: its parallelism,
+        // and with leases the batches waiting for another worker), the earliest batch is the cause.
         var cause = exception is AggregateException aggregate
-            ? aggregate.Flatten().InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) ?? aggregate.Flatten().InnerExceptions[0]
+            ? aggregate.Flatten().InnerExceptions.OfType<StepFailedException>().OrderBy(e => e.BatchId.Index).FirstOrDefault()
+              ?? aggregate.Flatten().InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException) ?? aggregate.Flatten().InnerExceptions[0]
             : exception;
         if (cause is OperationCanceledException && _abort.IsCancellationRequested)
         {

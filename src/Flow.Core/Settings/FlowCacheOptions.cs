@@ -27,6 +27,15 @@ public sealed class FlowCacheOptions
     /// <summary>Fail the run when the cache store cannot be reached, instead of running without the cache. Default false.</summary>
     public bool Required { get; set; }
 
+    /// <summary>
+    /// Life of a lease (single-flight across workers sharing a store): a worker computing an uncached
+    /// batch holds the batch's lease, renewed every third of this while the step runs, and others wait
+    /// for its entry instead of computing the batch too. The lease of a worker that died lapses after
+    /// this long and is taken over; a waiter gives up and computes the batch itself after 10 times
+    /// this. At least 100 ms. Default 30 seconds.
+    /// </summary>
+    public TimeSpan LeaseTime { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a store may take to connect (Redis) before the run goes on without it. Default 5 seconds.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -26,10 +26,14 @@ internal static class FlowOptionsReader
         ["Ttl"] = (o, s, e) => o.Ttl = Positive(s, e) ?? o.Ttl,
         ["MaxSize"] = (o, s, e) => o.MaxSize = Size(s, e) is not null ? s.Value : o.MaxSize,
         ["Required"] = (o, s, e) => o.Required = Boolean(s, e) ?? o.Required,
+        ["LeaseTime"] = (o, s, e) => o.LeaseTime = AtLeast(s, e, MinimumLeaseTime, "a lease") ?? o.LeaseTime,
         ["ConnectTimeout"] = (o, s, e) => o.ConnectTimeout = Positive(s, e) ?? o.ConnectTimeout,
         ["OperationTimeout"] = (o, s, e) => o.OperationTimeout = Positive(s, e) ?? o.OperationTimeout,
         ["SigningKey"] = (o, s, e) => o.SigningKey = Text(s, e) ?? o.SigningKey,
     };
+
+    /// <summary>A shorter lease would spend its life renewing itself (every third of it).</summary>
+    private static readonly TimeSpan MinimumLeaseTime = TimeSpan.FromMilliseconds(100);
 
     private static readonly Dictionary<string, Action<FlowRunOptions, IConfigurationSection, List<ConfigurationError>>> RunKeys = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -165,6 +169,18 @@ internal static class FlowOptionsReader
 
         errors.Add(new ConfigurationError(section.Path, $"'{text}' is not {Duration.Describe} (above zero)"));
         return null;
+    }
+
+    private static TimeSpan? AtLeast(IConfigurationSection section, List<ConfigurationError> errors, TimeSpan minimum, string what)
+    {
+        var value = Positive(section, errors);
+        if (value < minimum)
+        {
+            errors.Add(new ConfigurationError(section.Path, $"'{section.Value}' is too short for {what}: at least {(long)minimum.TotalMilliseconds}ms"));
+            return null;
+        }
+
+        return value;
     }
 
     private static long? Size(IConfigurationSection section, List<ConfigurationError> errors)

@@ -10,13 +10,14 @@ internal static class RunSummary
 {
     public static string FormatTable(PipelineResult result)
     {
-        var header = new[] { "node", "kind", "batches", "hits", "misses", "records in", "records out", "time ms", "saved ms" };
+        var header = new[] { "node", "kind", "batches", "hits", "waited", "misses", "records in", "records out", "time ms", "saved ms" };
         var rows = result.Nodes.Select(n => new[]
         {
             n.Name,
             n.Kind.ToString().ToLowerInvariant(),
             Count(n.Batches),
             n.Kind == NodeKind.Step ? Count(n.Hits) : "-",
+            n.Kind == NodeKind.Step ? Count(n.Waited) : "-",
             n.Kind == NodeKind.Step ? Count(n.Misses) : "-",
             n.Kind == NodeKind.Source ? "-" : Count(n.RecordsIn),
             n.Kind == NodeKind.Sink ? "-" : Count(n.RecordsOut),
@@ -28,7 +29,7 @@ internal static class RunSummary
         // Not a second completion line (the runner logs that one): what the steps did, in one sentence.
         var steps = result.Nodes.Where(n => n.Kind == NodeKind.Step).ToList();
         text.Append(CultureInfo.InvariantCulture,
-            $"pipeline {result.Pipeline} by node: {Count(steps.Sum(n => n.Hits))} of {Count(steps.Sum(n => n.Hits + n.Misses))} step batches from the cache, about {Milliseconds(TimeSpan.FromTicks(steps.Sum(n => n.Saved.Ticks)))} ms of compute saved{(steps.Any(IsSavedUnknown) ? " (? = hits of a step whose compute time was never measured)" : "")}").AppendLine();
+            $"pipeline {result.Pipeline} by node: {Count(steps.Sum(n => n.Hits + n.Waited))} of {Count(steps.Sum(n => n.Hits + n.Waited + n.Misses))} step batches from the cache, about {Milliseconds(TimeSpan.FromTicks(steps.Sum(n => n.Saved.Ticks)))} ms of compute saved{(steps.Any(IsSavedUnknown) ? " (? = hits of a step whose compute time was never measured)" : "")}").AppendLine();
         AppendRow(text, header, widths);
         foreach (var row in rows)
         {
@@ -98,6 +99,7 @@ internal static class RunSummary
                     writer.WriteString("type", node.Type);
                     writer.WriteNumber("batches", node.Batches);
                     writer.WriteNumber("hits", node.Hits);
+                    writer.WriteNumber("waited", node.Waited);
                     writer.WriteNumber("misses", node.Misses);
                     writer.WriteNumber("recordsIn", node.RecordsIn);
                     writer.WriteNumber("recordsOut", node.RecordsOut);

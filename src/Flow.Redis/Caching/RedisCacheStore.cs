@@ -9,7 +9,8 @@ namespace Flow.Redis.Caching;
 /// <summary>
 /// A cache store in Redis (standalone or Cluster) over one shared <see cref="ConnectionMultiplexer"/>.
 /// Entries are plain strings with a time to live, <c>{prefix}e:{signature}:{input}</c>; metadata
-/// documents are <c>{prefix}m:{name}</c> without expiry. Concurrent calls are pipelined by the
+/// documents are <c>{prefix}m:{name}</c> without expiry; leases are <c>{prefix}l:{signature}:{input}</c>
+/// (<c>RedisCacheStore.Leases.cs</c>). Concurrent calls are pipelined by the
 /// multiplexer. When Redis is unreachable every call throws promptly (the caller counts a miss and
 /// runs the step) and the multiplexer reconnects in the background.
 /// </summary>
@@ -25,8 +26,9 @@ namespace Flow.Redis.Caching;
 /// reads throw <see cref="CacheEntryUnusableException"/> and the next write replaces it.</para>
 /// <para>Foreign keys: stats and garbage collection count only string keys named like entries
 /// (<c>{prefix}e:{signature}:{input}</c>, both parts lowercase hex); clear deletes only string keys
-/// named like entries or metadata documents. Any other key under the prefix is skipped, never
-/// deleted, and the number skipped is logged once per call.</para>
+/// named like entries or metadata documents. Lease keys are left to expire (a worker may hold them),
+/// silently. Any other key under the prefix is skipped, never deleted, and the number skipped is
+/// logged once per call.</para>
 /// <para>Size bounds: Redis expires entries itself, and the usual bound on a shared cache is
 /// Redis's own <c>maxmemory</c> with <c>maxmemory-policy allkeys-lru</c>.
 /// <see cref="CollectGarbageAsync"/> with a byte bound evicts by <c>OBJECT IDLETIME</c> as well,
@@ -45,6 +47,7 @@ internal sealed partial class RedisCacheStore : ICacheStore
     private readonly string _prefix;
     private readonly string _entryPrefix;
     private readonly string _metadataPrefix;
+    private readonly string _leasePrefix;
     private readonly TimeSpan _operationTimeout;
     private readonly ILogger _logger;
     private readonly string _endpoints;
@@ -60,6 +63,7 @@ internal sealed partial class RedisCacheStore : ICacheStore
         _prefix = options.KeyPrefix;
         _entryPrefix = _prefix + "e:";
         _metadataPrefix = _prefix + "m:";
+        _leasePrefix = _prefix + "l:";
         _operationTimeout = options.OperationTimeout;
         _logger = logger;
         _endpoints = endpoints;
@@ -236,8 +240,9 @@ internal sealed partial class RedisCacheStore : ICacheStore
             {
                 await foreach (var chunk in ScanAsync(pattern, cancellationToken).ConfigureAwait(false))
                 {
-                    var named = Array.FindAll(chunk, key => SignatureOf(key) is not null || (signatures is null && IsMetadataKey(key)));
-                    skipped += chunk.Length - named.Length;
+                    var own = Array.FindAll(chunk, key => !IsLeaseKey(key));
+                    var named = Array.FindAll(own, key => SignatureOf(key) is not null || (signatures is null && IsMetadataKey(key)));
+                    skipped += own.Length - named.Length;
                     var types = await TypesAsync(named, cancellationToken).ConfigureAwait(false);
                     var strings = new List<RedisKey>(named.Length);
                     for (var i = 0; i < named.Length; i++)

@@ -118,12 +118,12 @@ internal sealed class CacheHarness
     }
 
     /// <summary>Runs with the step cache, configured by <c>Flow:Cache:*</c> settings (later ones win), as the worker does.</summary>
-    public async Task<CacheRun> RunAsync(PipelineDefinition definition, IEnumerable<KeyValuePair<string, string?>> cacheSettings)
+    public async Task<CacheRun> RunAsync(PipelineDefinition definition, IEnumerable<KeyValuePair<string, string?>> cacheSettings, RunnerOptions? options = null, CancellationToken stop = default)
     {
         var plan = await PlanAsync(definition);
         await using var stores = Stores(BindOptions(cacheSettings).Cache, Logs);
         var cache = new StepCache(stores, Logs.CreateLogger<StepCache>());
-        var result = await new PipelineRunner(NullLogger.Instance, cache: cache).RunAsync(plan, CancellationToken.None).WaitAsync(RunDeadline);
+        var result = await new PipelineRunner(NullLogger.Instance, options, cache).RunAsync(plan, stop).WaitAsync(RunDeadline);
         return new CacheRun(result.Status, result, SinkOf(plan).Lines, result.Error);
     }
 

@@ -18,9 +18,11 @@ public sealed class FlowOptionsReaderTests
             ["Flow:DrainTimeout"] = "30s",
             ["Flow:AbortGrace"] = "00:00:02",
             ["Flow:Cache:Enabled"] = "false",
+            ["Flow:Cache:LeaseTime"] = "2s",
         });
 
         Assert.Empty(errors);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.Cache.LeaseTime);
         Assert.Equal(TimeSpan.FromDays(7), options.Cache.Ttl);
         Assert.Equal("2GB", options.Cache.MaxSize);
         Assert.Equal("memory", options.Cache.Store); // matched against the registered stores, ignoring case
@@ -54,6 +56,20 @@ public sealed class FlowOptionsReaderTests
         Assert.Contains("Flow:Cache:Enabled: 'maybe' is not true or false", messages);
         Assert.Contains("Flow:Cache:MaxSize: 'lots' is not a size such as 500MB, 2GB, 64KB or a number of bytes", messages);
         Assert.Equal(8, errors.Count);
+    }
+
+    [Fact]
+    public void Read_LeaseTime_DefaultsToThirtySeconds_AndMustBeADurationOfAtLeast100ms()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(30), Read(new()).Options.Cache.LeaseTime);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), Read(new() { ["Flow:Cache:LeaseTime"] = "100ms" }).Options.Cache.LeaseTime);
+
+        var (tooShort, shortErrors) = Read(new() { ["Flow:Cache:LeaseTime"] = "99ms" });
+        Assert.Equal("Flow:Cache:LeaseTime: '99ms' is too short for a lease: at least 100ms", Assert.Single(shortErrors).ToString());
+        Assert.Equal(TimeSpan.FromSeconds(30), tooShort.Cache.LeaseTime);
+
+        var (_, badErrors) = Read(new() { ["Flow:Cache:LeaseTime"] = "soon" });
+        Assert.Equal("Flow:Cache:LeaseTime: 'soon' is not a duration such as 00:00:00.001, 250us, 1ms, 2s, 5m, 1h or 7d (above zero)", Assert.Single(badErrors).ToString());
     }
 
     [Fact]

@@ -109,7 +109,7 @@ public sealed class ResumeTests
             var entries = Path.Combine(workspace.Path, ".flow", "cache", "entries");
             return Directory.Exists(entries)
                 ? Directory.GetDirectories(entries)
-                    .Select(signature => Directory.EnumerateFiles(signature, "*", SearchOption.AllDirectories).Count(f => !Path.GetFileName(f).StartsWith(".tmp", StringComparison.Ordinal)))
+                    .Select(signature => Directory.EnumerateFiles(signature, "*", SearchOption.AllDirectories).Count(f => !Path.GetFileName(f).StartsWith('.'))) // not .tmp-* files, nor .lock-* (leases)
                     .ToArray()
                 : Array.Empty<int>();
         }

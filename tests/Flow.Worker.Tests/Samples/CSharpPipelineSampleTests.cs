@@ -30,7 +30,7 @@ public sealed partial class CSharpPipelineSampleTests
     }
 
     private static Regex StepRow(string step, int hits, int misses) =>
-        new($@"(?m)^\s+{step}\s+step\s+40\s+{hits}\s+{misses}\s");
+        new($@"(?m)^\s+{step}\s+step\s+40\s+{hits}\s+0\s+{misses}\s"); // waited: 0
 
     private static async Task<string> RunAsync(FlowWorkspace workspace)
     {

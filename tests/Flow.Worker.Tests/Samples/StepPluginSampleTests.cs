@@ -31,7 +31,7 @@ public sealed class StepPluginSampleTests
 
         await using var warm = await FlowProcess.RunAsync(workspace.Path, Timeout, [.. run]);
         Assert.True(warm.ExitCode == 0, warm.StandardError);
-        Assert.Matches(@"(?m)^\s+geohash\s+step\s+7\s+7\s+0\s", warm.StandardError);
+        Assert.Matches(@"(?m)^\s+geohash\s+step\s+7\s+7\s+0\s+0\s", warm.StandardError);
     }
 
     [Fact]
