@@ -26,7 +26,7 @@ public static class Program
                     usage:
                       dotnet run -c Release --project perf/Flow.Perf -- bench [filter]
                       dotnet run -c Release --project perf/Flow.Perf -- scenarios [--only a,b,c,d,e,s] [--redis host:port] [--out file.json] [--quick] [--e-records N] [--e-batch N] [--e-micros N]
-                        [--s-records N] [--s-batch N] [--s-delay 50ms] [--s-runs N] [--s-configs 1,2,c,2c] [--flow path/to/flow.dll]
+                        [--s-records N] [--s-batch N] [--s-delay 50ms] [--s-runs N] [--s-configs 1,2,c,2c,cf,cm,c@base] [--flow path/to/flow.dll] [--s-baseline other/flow.dll]
                     """);
                 return 2;
         }

@@ -70,6 +70,9 @@ internal sealed record ScenarioOptions(IReadOnlySet<string> Only, string? Redis,
                 case "--flow":
                     stream = stream with { FlowDll = Path.GetFullPath(args[++i]) };
                     break;
+                case "--s-baseline":
+                    stream = stream with { BaselineDll = Path.GetFullPath(args[++i]) };
+                    break;
                 default:
                     throw new ArgumentException($"unknown option '{args[i]}'");
             }

@@ -8,8 +8,8 @@ using StackExchange.Redis;
 namespace Flow.Perf.Scenarios;
 
 /// <summary>Sizes of scenario (s); <paramref name="Records"/> null means the default (200,000, or 20,000 with --quick).</summary>
-/// <param name="Configs">Which configurations run (interleaved): 1 (one worker, cache off), 2 (two workers, cache off), c (one worker, Redis cache, cold).</param>
-internal sealed record StreamSizes(long? Records, int BatchSize, string MaxBatchDelay, int Runs, string Configs, string? FlowDll);
+/// <param name="Configs">Which configurations run (interleaved): 1 (one worker, cache off), 2 (two workers, cache off), c / 2c (Redis cache, cold), cf (File), cm (Memory); "@base" runs one with <paramref name="BaselineDll"/>.</param>
+internal sealed record StreamSizes(long? Records, int BatchSize, string MaxBatchDelay, int Runs, string Configs, string? FlowDll, string? BaselineDll = null);
 
 /// <summary>
 /// (s) messages per second through RedisStream -> Compute -> RedisStream, whole process: real
@@ -30,15 +30,31 @@ internal static class StreamScenario
             throw new InvalidOperationException($"(s) needs the worker's Release build at {flowDll}: run `dotnet build src/Flow.Worker -c Release` first (or give --flow PATH)");
         }
 
+        // A configuration: workers (1 or 2), cache off or cold on a store (c: Redis, cf: File, cm: Memory),
+        // and "@base" for the flow build given by --s-baseline (e.g. one from before a change).
         var configs = s.Configs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(c => c switch
+            .Select(key =>
             {
-                "1" => (Key: c, Workers: 1, Cache: false, Name: "1 worker, cache off"),
-                "2" => (Key: c, Workers: 2, Cache: false, Name: "2 workers (one group), cache off"),
-                "c" => (Key: c, Workers: 1, Cache: true, Name: "1 worker, cache on (Redis, cold)"),
-                "2c" => (Key: c, Workers: 2, Cache: true, Name: "2 workers (one group), cache on (Redis, cold)"),
-                _ => throw new ArgumentException($"--s-configs: unknown configuration '{c}' (1, 2, c, 2c)"),
+                var baseline = key.EndsWith("@base", StringComparison.Ordinal);
+                var c = baseline ? key[..^"@base".Length] : key;
+                var workers = c.StartsWith('2') ? 2 : 1;
+                var rest = c.TrimStart('1', '2');
+                string? store = rest switch
+                {
+                    "" => null,
+                    "c" => "Redis",
+                    "cf" => "File",
+                    "cm" => "Memory",
+                    _ => throw new ArgumentException($"--s-configs: unknown configuration '{key}' (1, 2, c, 2c, cf, cm; any with @base)"),
+                };
+                var dll = baseline ? s.BaselineDll ?? throw new ArgumentException($"--s-configs {key} needs --s-baseline PATH/flow.dll") : flowDll;
+                var name = $"{workers} worker{(workers > 1 ? "s (one group)" : "")}, {(store is null ? "cache off" : $"cache on ({store}, cold)")}{(baseline ? ", baseline build" : "")}";
+                return (Key: key, Workers: workers, Store: store, Dll: dll, Name: name);
             }).ToList();
+        if (configs.FirstOrDefault(c => !File.Exists(c.Dll)) is { Dll: { } missing })
+        {
+            throw new InvalidOperationException($"(s) no flow build at {missing}");
+        }
 
         Console.WriteLine($"(s) streams: {count:N0} entries, RedisStream -> Compute -> RedisStream, BatchSize {s.BatchSize}, MaxBatchDelay {s.MaxBatchDelay}, " +
                           $"flow processes from {flowDll}; 1 warm-up + {s.Runs} runs each, interleaved ({string.Join(", ", configs.Select(c => c.Name))})");
@@ -60,7 +76,7 @@ internal static class StreamScenario
                 {
                     var config = configs[c];
                     var run = $"flowperf-s-{Guid.NewGuid():N}";
-                    var outcome = await OneRunAsync(db, redis, folder.FullName, flowDll, run, count, s, config.Workers, config.Cache).ConfigureAwait(false);
+                    var outcome = await OneRunAsync(db, redis, folder.FullName, config.Dll, run, count, s, config.Workers, config.Store).ConfigureAwait(false);
                     if (i > 0)
                     {
                         all[c].Add(outcome);
@@ -101,16 +117,27 @@ internal static class StreamScenario
                 $"(s) one worker, cache on (Redis, cold) vs off: {all[cold].RecordsPerSecond:N0} vs {all[one].RecordsPerSecond:N0} messages/s = {all[cold].Median / all[one].Median:F2}x the time"));
         }
 
+        foreach (var (config, index) in configs.Select((c, i) => (c, i)).Where(x => x.c.Key.EndsWith("@base", StringComparison.Ordinal)))
+        {
+            var current = configs.FindIndex(x => x.Key == config.Key[..^"@base".Length]);
+            if (current >= 0)
+            {
+                notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"(s) {configs[current].Name}: this build vs the baseline build: {all[current].Median:F2} s vs {all[index].Median:F2} s = {all[current].Median / all[index].Median:F3}x the time; workers' CPU {all[current].MedianCpu:F2} s vs {all[index].MedianCpu:F2} s = {all[current].MedianCpu / all[index].MedianCpu:F3}x"));
+            }
+        }
+
         notes.Add("(s) load averages after each round: " + string.Join("; ", loads));
     }
 
-    private static async Task<RunOutcome> OneRunAsync(IDatabase db, string redis, string folder, string flowDll, string run, long count, StreamSizes s, int workers, bool cache)
+    /// <param name="store">The cache store (cold: a fresh key prefix or folder per run), or null: cache off (<c>--use-cache=false</c>).</param>
+    private static async Task<RunOutcome> OneRunAsync(IDatabase db, string redis, string folder, string flowDll, string run, long count, StreamSizes s, int workers, string? store)
     {
         var input = run + ":in";
         var output = run + ":out";
         await FillAsync(db, input, count).ConfigureAwait(false);
         var config = Path.Combine(folder, run + ".json");
-        await File.WriteAllTextAsync(config, Config(redis, run, input, output, s)).ConfigureAwait(false);
+        await File.WriteAllTextAsync(config, Config(redis, run, input, output, s, store ?? "Redis", Path.Combine(folder, run + "-cache"))).ConfigureAwait(false);
 
         var redisBefore = await RedisCpuAsync(db).ConfigureAwait(false);
         var cpuBefore = ChildrenCpu();
@@ -118,7 +145,7 @@ internal static class StreamScenario
         var processes = new List<(Process Process, StringBuilder Err)>();
         for (var w = 1; w <= workers; w++)
         {
-            processes.Add(Start(flowDll, folder, config, $"w{w}", cache));
+            processes.Add(Start(flowDll, folder, config, $"w{w}", store is not null));
         }
 
         foreach (var (process, _) in processes)
@@ -139,7 +166,7 @@ internal static class StreamScenario
             process.Dispose();
         }
 
-        await CheckEachOnceAsync(db, output, count, $"{workers} worker(s){(cache ? ", cache on" : "")}, run {run}").ConfigureAwait(false);
+        await CheckEachOnceAsync(db, output, count, $"{workers} worker(s), cache {store ?? "off"}, run {run}").ConfigureAwait(false);
         return new RunOutcome(elapsed, cpu, count, count, 0, 0, 0) { ServerCpu = redisCpu };
     }
 
@@ -159,14 +186,14 @@ internal static class StreamScenario
         return total;
     }
 
-    private static string Config(string redis, string run, string input, string output, StreamSizes s)
+    private static string Config(string redis, string run, string input, string output, StreamSizes s, string store, string cacheFolder)
     {
         static string Q(string value) => JsonSerializer.Serialize(value);
         return $$"""
             {
               "Logging": { "LogLevel": { "Default": "Warning" } },
               "Flow": {
-                "Cache": { "Store": "Redis", "Redis": {{Q(redis)}}, "KeyPrefix": {{Q(run + ":cache:")}} },
+                "Cache": { "Store": {{Q(store)}}, "Redis": {{Q(redis)}}, "KeyPrefix": {{Q(run + ":cache:")}}, "Path": {{Q(cacheFolder)}} },
                 "Pipelines": {
                   "p": {
                     "BatchSize": {{s.BatchSize}},
