@@ -35,8 +35,10 @@ internal static class StreamScenario
         var configs = s.Configs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(key =>
             {
-                var baseline = key.EndsWith("@base", StringComparison.Ordinal);
-                var c = baseline ? key[..^"@base".Length] : key;
+                var noSpin = key.EndsWith("+nospin", StringComparison.Ordinal);
+                var c0 = noSpin ? key[..^"+nospin".Length] : key;
+                var baseline = c0.EndsWith("@base", StringComparison.Ordinal);
+                var c = baseline ? c0[..^"@base".Length] : c0;
                 var workers = c.StartsWith('2') ? 2 : 1;
                 var rest = c.TrimStart('1', '2');
                 string? store = rest switch
@@ -45,11 +47,11 @@ internal static class StreamScenario
                     "c" => "Redis",
                     "cf" => "File",
                     "cm" => "Memory",
-                    _ => throw new ArgumentException($"--s-configs: unknown configuration '{key}' (1, 2, c, 2c, cf, cm; any with @base)"),
+                    _ => throw new ArgumentException($"--s-configs: unknown configuration '{key}' (1, 2, c, 2c, cf, cm; any with @base and/or +nospin)"),
                 };
                 var dll = baseline ? s.BaselineDll ?? throw new ArgumentException($"--s-configs {key} needs --s-baseline PATH/flow.dll") : flowDll;
-                var name = $"{workers} worker{(workers > 1 ? "s (one group)" : "")}, {(store is null ? "cache off" : $"cache on ({store}, cold)")}{(baseline ? ", baseline build" : "")}";
-                return (Key: key, Workers: workers, Store: store, Dll: dll, Name: name);
+                var name = $"{workers} worker{(workers > 1 ? "s (one group)" : "")}, {(store is null ? "cache off" : $"cache on ({store}, cold)")}{(baseline ? ", baseline build" : "")}{(noSpin ? ", thread pool spin limit 0" : "")}";
+                return (Key: key, Workers: workers, Store: store, Dll: dll, Name: name, NoSpin: noSpin);
             }).ToList();
         if (configs.FirstOrDefault(c => !File.Exists(c.Dll)) is { Dll: { } missing })
         {
@@ -76,7 +78,7 @@ internal static class StreamScenario
                 {
                     var config = configs[c];
                     var run = $"flowperf-s-{Guid.NewGuid():N}";
-                    var outcome = await OneRunAsync(db, redis, folder.FullName, config.Dll, run, count, s, config.Workers, config.Store).ConfigureAwait(false);
+                    var outcome = await OneRunAsync(db, redis, folder.FullName, config.Dll, run, count, s, config.Workers, config.Store, config.NoSpin).ConfigureAwait(false);
                     if (i > 0)
                     {
                         all[c].Add(outcome);
@@ -127,11 +129,22 @@ internal static class StreamScenario
             }
         }
 
+        foreach (var (config, index) in configs.Select((c, i) => (c, i)).Where(x => x.c.NoSpin))
+        {
+            var current = configs.FindIndex(x => x.Key == config.Key[..^"+nospin".Length]);
+            if (current >= 0)
+            {
+                notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"(s) {configs[current].Name}: spin limit 0 vs default: {all[index].Median:F2} s vs {all[current].Median:F2} s = {all[index].Median / all[current].Median:F3}x the time; workers' CPU {all[index].MedianCpu:F2} s vs {all[current].MedianCpu:F2} s = {all[index].MedianCpu / all[current].MedianCpu:F3}x"));
+            }
+        }
+
         notes.Add("(s) load averages after each round: " + string.Join("; ", loads));
     }
 
+    /// <param name="noSpin">Runs the workers with DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (idle thread-pool threads sleep at once).</param>
     /// <param name="store">The cache store (cold: a fresh key prefix or folder per run), or null: cache off (<c>--use-cache=false</c>).</param>
-    private static async Task<RunOutcome> OneRunAsync(IDatabase db, string redis, string folder, string flowDll, string run, long count, StreamSizes s, int workers, string? store)
+    private static async Task<RunOutcome> OneRunAsync(IDatabase db, string redis, string folder, string flowDll, string run, long count, StreamSizes s, int workers, string? store, bool noSpin)
     {
         var input = run + ":in";
         var output = run + ":out";
@@ -145,7 +158,7 @@ internal static class StreamScenario
         var processes = new List<(Process Process, StringBuilder Err)>();
         for (var w = 1; w <= workers; w++)
         {
-            processes.Add(Start(flowDll, folder, config, $"w{w}", store is not null));
+            processes.Add(Start(flowDll, folder, config, $"w{w}", store is not null, noSpin));
         }
 
         foreach (var (process, _) in processes)
@@ -209,7 +222,7 @@ internal static class StreamScenario
             """;
     }
 
-    private static (Process, StringBuilder) Start(string flowDll, string folder, string config, string consumer, bool cache)
+    private static (Process, StringBuilder) Start(string flowDll, string folder, string config, string consumer, bool cache, bool noSpin)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -231,6 +244,11 @@ internal static class StreamScenario
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("FLOW_", StringComparison.OrdinalIgnoreCase) || k.StartsWith("Flow__", StringComparison.OrdinalIgnoreCase)).ToList())
         {
             start.Environment.Remove(name);
+        }
+
+        if (noSpin)
+        {
+            start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
         }
 
         var err = new StringBuilder();
