@@ -25,7 +25,8 @@ public static class Program
                 Console.Error.WriteLine("""
                     usage:
                       dotnet run -c Release --project perf/Flow.Perf -- bench [filter]
-                      dotnet run -c Release --project perf/Flow.Perf -- scenarios [--only a,b,c,d,e] [--redis host:port] [--out file.json] [--quick] [--e-records N] [--e-batch N] [--e-micros N]
+                      dotnet run -c Release --project perf/Flow.Perf -- scenarios [--only a,b,c,d,e,s] [--redis host:port] [--out file.json] [--quick] [--e-records N] [--e-batch N] [--e-micros N]
+                        [--s-records N] [--s-batch N] [--s-delay 50ms] [--s-runs N] [--s-configs 1,2,c,2c,cf,cm,c@base] [--flow path/to/flow.dll] [--s-baseline other/flow.dll]
                     """);
                 return 2;
         }

@@ -61,6 +61,9 @@ internal sealed record RunOutcome(TimeSpan Elapsed, TimeSpan Cpu, long SourceRec
 
     public double CpuSeconds => Cpu.TotalSeconds;
 
+    /// <summary>CPU seconds of a server the run used (redis-server in (s)); null when not measured.</summary>
+    public double? ServerCpu { get; init; }
+
     /// <summary>Times a piece of code that is not a Flow pipeline (the hand-written baseline).</summary>
     public static async Task<(RunOutcome Outcome, T Value)> TimeAsync<T>(Func<Task<T>> action, long records)
     {

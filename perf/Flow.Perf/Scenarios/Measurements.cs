@@ -37,10 +37,17 @@ internal sealed class Series
 
     public double RecordsPerSecond => Records / Median;
 
+    /// <summary>CPU time of a server the run used (redis-server in (s)), when measured.</summary>
+    public List<double> ServerCpu { get; } = new();
+
     public void Add(RunOutcome outcome)
     {
         Seconds.Add(outcome.Seconds);
         CpuSeconds.Add(outcome.CpuSeconds);
+        if (outcome.ServerCpu is { } server)
+        {
+            ServerCpu.Add(server);
+        }
     }
 
     private static double MedianOf(List<double> values)

@@ -15,9 +15,10 @@ namespace Flow.Perf.Scenarios;
 
 /// <param name="Only">Scenarios to run: a, b, c, d by default; e (write-behind) only when named.</param>
 /// <param name="WriteBehind">The sizes of (e): records, BatchSize and the step's cost a record.</param>
-internal sealed record ScenarioOptions(IReadOnlySet<string> Only, string? Redis, string? Out, bool Quick, WriteBehindSizes WriteBehind)
+/// <param name="Stream">The sizes of (s): entries, BatchSize, MaxBatchDelay, runs, configurations, the worker's flow.dll.</param>
+internal sealed record ScenarioOptions(IReadOnlySet<string> Only, string? Redis, string? Out, bool Quick, WriteBehindSizes WriteBehind, StreamSizes Stream)
 {
-    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "a", "b", "c", "d", "e" };
+    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "a", "b", "c", "d", "e", "s" };
 
     public static ScenarioOptions Parse(string[] args)
     {
@@ -25,6 +26,7 @@ internal sealed record ScenarioOptions(IReadOnlySet<string> Only, string? Redis,
         string? redis = null, output = null;
         var quick = false;
         var sizes = new WriteBehindSizes(null, 100, 2);
+        var stream = new StreamSizes(null, 1000, "50ms", 3, "1,2,c", null);
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -50,6 +52,27 @@ internal sealed record ScenarioOptions(IReadOnlySet<string> Only, string? Redis,
                 case "--e-micros":
                     sizes = sizes with { Micros = (int)Whole(args, ++i, 0) };
                     break;
+                case "--s-records":
+                    stream = stream with { Records = Whole(args, ++i, 1) };
+                    break;
+                case "--s-batch":
+                    stream = stream with { BatchSize = (int)Whole(args, ++i, 1) };
+                    break;
+                case "--s-runs":
+                    stream = stream with { Runs = (int)Whole(args, ++i, 1) };
+                    break;
+                case "--s-delay":
+                    stream = stream with { MaxBatchDelay = args[++i] };
+                    break;
+                case "--s-configs":
+                    stream = stream with { Configs = args[++i] };
+                    break;
+                case "--flow":
+                    stream = stream with { FlowDll = Path.GetFullPath(args[++i]) };
+                    break;
+                case "--s-baseline":
+                    stream = stream with { BaselineDll = Path.GetFullPath(args[++i]) };
+                    break;
                 default:
                     throw new ArgumentException($"unknown option '{args[i]}'");
             }
@@ -57,7 +80,7 @@ internal sealed record ScenarioOptions(IReadOnlySet<string> Only, string? Redis,
 
         if (only.FirstOrDefault(o => !Known.Contains(o)) is { } unknown)
         {
-            throw new ArgumentException($"unknown scenario '{unknown}' (a, b, c, d, e)");
+            throw new ArgumentException($"unknown scenario '{unknown}' (a, b, c, d, e, s)");
         }
 
         // (c) compares against (b)'s cold runs: running one runs both.
@@ -67,7 +90,7 @@ internal sealed record ScenarioOptions(IReadOnlySet<string> Only, string? Redis,
             only.Add("c");
         }
 
-        return new ScenarioOptions(only, redis, output, quick, sizes);
+        return new ScenarioOptions(only, redis, output, quick, sizes, stream);
     }
 
     private static long Whole(string[] args, int i, long min) =>
@@ -104,7 +127,7 @@ internal static class ScenarioRunner
 
         RedisServer? ownRedis = null;
         var redis = options.Redis;
-        if (redis is null && (options.Only.Contains("b") || options.Only.Contains("d") || options.Only.Contains("e")))
+        if (redis is null && (options.Only.Contains("b") || options.Only.Contains("d") || options.Only.Contains("e") || options.Only.Contains("s")))
         {
             ownRedis = await RedisServer.StartAsync().ConfigureAwait(false);
             redis = ownRedis.Configuration;
@@ -131,6 +154,11 @@ internal static class ScenarioRunner
             if (options.Only.Contains("e"))
             {
                 await WriteBehindAsync(harness, options, redis!, series, notes).ConfigureAwait(false);
+            }
+
+            if (options.Only.Contains("s"))
+            {
+                await StreamScenario.RunAsync(options, redis!, series, targets, notes).ConfigureAwait(false);
             }
         }
         finally
