@@ -24,10 +24,11 @@ internal sealed partial class SampleReadme
             .Select(ShellWords)
             .ToList();
 
-    /// <summary>The <c>flow</c> arguments of each <c>dotnet run --project src/Flow.Worker -- ...</c> command, in order.</summary>
+    /// <summary>The <c>flow</c> arguments of each <c>dotnet run --project src/Flow.Worker [--no-build] -- ...</c> command, in order.</summary>
     public IReadOnlyList<string[]> FlowCommands() =>
-        Commands().Where(c => c.Length >= 5 && c[0] == "dotnet" && c[1] == "run" && c[2] == "--project" && c[3] == "src/Flow.Worker" && c[4] == "--")
-            .Select(c => c[5..])
+        Commands().Where(c => c.Length >= 5 && c[0] == "dotnet" && c[1] == "run" && c[2] == "--project" && c[3] == "src/Flow.Worker"
+                              && Array.IndexOf(c, "--") is var dashes and >= 4 && c[4..dashes].All(o => o == "--no-build"))
+            .Select(c => c[(Array.IndexOf(c, "--") + 1)..])
             .ToList();
 
     /// <summary>The lines of every plain (untagged) code block.</summary>
