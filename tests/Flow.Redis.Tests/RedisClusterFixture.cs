@@ -184,20 +184,9 @@ public sealed class RedisClusterFixture : IAsyncLifetime
         return (process.ExitCode, await output.ConfigureAwait(false) + await error.ConfigureAwait(false));
     }
 
-    private static string Executable(string name)
-    {
-        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(folder, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException(
+    private static string Executable(string name) =>
+        RedisServerFixture.FindOnPath(name) ?? throw new InvalidOperationException(
             name + " is not installed, and the Redis Cluster tests need it. Install it (apt-get install -y redis-server).");
-    }
 
     private void Append(int port, string? line)
     {

@@ -284,7 +284,8 @@ public sealed class RedisServerFixture : IAsyncLifetime
         return (value[..colon].Trim('[', ']'), port);
     }
 
-    private static string? FindOnPath(string name)
+    /// <summary>The full path of executable <paramref name="name"/> on <c>PATH</c>, or null.</summary>
+    internal static string? FindOnPath(string name)
     {
         foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {

@@ -50,6 +50,14 @@ internal sealed class FlowWorkspace : IDisposable
     public string PublishJournal(string pipeline = "p") => File(System.IO.Path.Combine(".flow", "publish", $"pipeline.{pipeline}.json"));
 
     /// <summary>Lines in a file another process may be writing; 0 when it does not exist (yet).</summary>
+    /// <summary>A step's hits and misses in the <c>--report</c> JSON <paramref name="report"/> of this workspace.</summary>
+    public (long Hits, long Misses) ReportedCounts(string report, string pipeline, string step)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(System.IO.File.ReadAllBytes(File(report)));
+        var node = document.RootElement.GetProperty("pipelines").GetProperty(pipeline).GetProperty("nodes").GetProperty(step);
+        return (node.GetProperty("hits").GetInt64(), node.GetProperty("misses").GetInt64());
+    }
+
     public static long LineCount(string path)
     {
         try

@@ -37,8 +37,8 @@ public sealed class RedisClusterRunTests(RedisClusterFixture cluster) : IClassFi
 
         foreach (var step in new[] { "late", "hours" })
         {
-            Assert.Equal((0, Batches), Counts(workspace, "cold.json", step));
-            Assert.Equal((Batches, 0), Counts(workspace, "warm.json", step));
+            Assert.Equal((0, Batches), workspace.ReportedCounts("cold.json", "p", step));
+            Assert.Equal((Batches, 0), workspace.ReportedCounts("warm.json", "p", step));
         }
 
         Assert.Equal(coldBytes, await File.ReadAllBytesAsync(workspace.File("out/late.jsonl")));
@@ -83,12 +83,5 @@ public sealed class RedisClusterRunTests(RedisClusterFixture cluster) : IClassFi
         var flow = await FlowProcess.RunAsync(workspace.Path, Timeout, args);
         Assert.True(flow.ExitCode == 0, flow.StandardError);
         return flow;
-    }
-
-    private static (long Hits, long Misses) Counts(FlowWorkspace workspace, string report, string step)
-    {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(workspace.File(report)));
-        var node = document.RootElement.GetProperty("pipelines").GetProperty("p").GetProperty("nodes").GetProperty(step);
-        return (node.GetProperty("hits").GetInt64(), node.GetProperty("misses").GetInt64());
     }
 }

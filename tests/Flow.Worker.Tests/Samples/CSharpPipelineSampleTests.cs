@@ -14,7 +14,7 @@ public sealed partial class CSharpPipelineSampleTests
         var readme = SampleReadme.Of("CSharpPipeline");
         Assert.Equal([["dotnet", "run", "--project", "samples/CSharpPipeline"]], readme.Commands());
         using var workspace = new FlowWorkspace();
-        FlightsSampleTests.CopySample(workspace, "CSharpPipeline");
+        SampleReadme.CopySample(workspace, "CSharpPipeline");
         var output = workspace.File("out/scored-flights.jsonl");
 
         var cold = await RunAsync(workspace);

@@ -26,7 +26,7 @@ public sealed class HttpEnrichmentSampleTests
         var clear = readme.FlowCommands().Single(c => c[0] == "cache");
         string[] run = [.. readme.FlowCommands().Single(c => c[0] == "--config"), $"--Flow:Pipelines:enrich-destinations:Steps:1:Params:Url=http://127.0.0.1:{port}/airports/{{destination}}"];
         using var workspace = new FlowWorkspace();
-        FlightsSampleTests.CopySample(workspace, "HttpEnrichment");
+        SampleReadme.CopySample(workspace, "HttpEnrichment");
         using var server = StartService(workspace, port);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         await WaitForServiceAsync(http);

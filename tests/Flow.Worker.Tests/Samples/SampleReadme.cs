@@ -17,6 +17,21 @@ internal sealed partial class SampleReadme
     public static SampleReadme Of(string sample) =>
         new(File.ReadAllText(Path.Combine(TestData.RepoRoot, "samples", sample, "README.md")));
 
+    /// <summary>The sample's folder and the shared data, where the README's paths (from the repository root) find them.</summary>
+    public static void CopySample(FlowWorkspace workspace, string sample)
+    {
+        foreach (var folder in new[] { Path.Combine("samples", "data"), Path.Combine("samples", sample) })
+        {
+            var from = Path.Combine(TestData.RepoRoot, folder);
+            foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories)
+                         .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                                     && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
+            {
+                workspace.WriteFile(Path.Combine(folder, Path.GetRelativePath(from, file)), File.ReadAllBytes(file));
+            }
+        }
+    }
+
     /// <summary>Every command in the <c>sh</c> blocks, as argument lists (continuations joined).</summary>
     public IReadOnlyList<string[]> Commands() =>
         Blocks("sh").SelectMany(block => block.Replace("\\\n", " ", StringComparison.Ordinal).Split('\n'))

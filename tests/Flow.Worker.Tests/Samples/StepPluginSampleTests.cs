@@ -15,7 +15,7 @@ public sealed class StepPluginSampleTests
         var publish = readme.Commands().Single(c => c[..2] is ["dotnet", "publish"]);
         Assert.Equal(["dotnet", "publish", "samples/StepPlugin", "-c", "Release", "-o", "out/plugins/StepPlugin"], publish);
         using var workspace = new FlowWorkspace();
-        FlightsSampleTests.CopySample(workspace, "StepPlugin");
+        SampleReadme.CopySample(workspace, "StepPlugin");
 
         // Built from the repository's sources (the sample references Flow.Core), into the workspace's out/plugins/StepPlugin.
         await PublishAsync([.. publish[2..^1], workspace.File(publish[^1])]);
@@ -38,7 +38,7 @@ public sealed class StepPluginSampleTests
     public async Task MissingPlugin_IsAConfigurationErrorOfItsKey()
     {
         using var workspace = new FlowWorkspace();
-        FlightsSampleTests.CopySample(workspace, "StepPlugin");
+        SampleReadme.CopySample(workspace, "StepPlugin");
 
         await using var flow = await FlowProcess.RunAsync(workspace.Path, Timeout, "--config", "samples/StepPlugin/pipeline.yaml", "--pipeline", "airports-geohash");
 

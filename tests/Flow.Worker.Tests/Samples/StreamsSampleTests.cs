@@ -20,7 +20,7 @@ public sealed class StreamsSampleTests
         await using var server = await RedisServerFixture.StartPrivateServerAsync();
         var redis = $"--Flow:Cache:Redis={server.Configuration}";  // the README's server is 127.0.0.1:6379
         using var workspace = new FlowWorkspace();
-        FlightsSampleTests.CopySample(workspace, "Streams");
+        SampleReadme.CopySample(workspace, "Streams");
 
         await using (var producer = await FlowProcess.RunAsync(workspace.Path, Timeout, [.. commands[0], redis]))
         {
