@@ -151,13 +151,17 @@ internal sealed class CacheStoreGuard : IAsyncDisposable
                 continue;
             }
 
+            // Told, and the circuit closed, before the guard says it is no longer cut off: whoever
+            // sees IsOpen turn false finds calls going through and the recovery logged. (A call that
+            // fails in between is not cut off: the probe still counts as running. Harmless: the
+            // next failure after this cuts the store off again.)
+            CacheLog.StoreBack(_logger, Store.Description, attempts, Skipped);
+            await _control.CloseAsync(CancellationToken.None).ConfigureAwait(false);
             lock (_gate)
             {
                 _probe = null;
             }
 
-            await _control.CloseAsync(CancellationToken.None).ConfigureAwait(false);
-            CacheLog.StoreBack(_logger, Store.Description, attempts, Skipped);
             return;
         }
     }

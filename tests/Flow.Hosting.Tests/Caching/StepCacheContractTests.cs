@@ -243,7 +243,9 @@ public abstract class StepCacheContractTests : IAsyncLifetime
     public async Task ExpiredEntry_IsAMiss()
     {
         var definition = Flights();
-        await RunAsync(definition, ("Ttl", "00:00:01"));
+        // Long enough that no entry expires before the run ends and its keys are listed, even on a
+        // loaded machine (at 1 s, early entries were gone by then); the wait below is what takes the time.
+        await RunAsync(definition, ("Ttl", "00:00:10"));
         var keys = await EntryKeysAsync(SignatureOf(definition, "tag"));
         Assert.Equal(BatchCount, keys.Count);
 

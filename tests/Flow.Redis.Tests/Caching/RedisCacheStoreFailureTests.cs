@@ -217,8 +217,10 @@ public sealed class RedisCacheStoreFailureTests : IAsyncLifetime
             {
                 Configuration = server.Configuration + password,
                 KeyPrefix = _prefix,
-                ConnectTimeout = TimeSpan.FromSeconds(2),
-                OperationTimeout = TimeSpan.FromSeconds(2),
+
+                // Room for a loaded machine: at 2 s the AUTH answer sometimes came after the timeout.
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+                OperationTimeout = TimeSpan.FromSeconds(10),
                 ConfigurationName = "Flow:Cache:Redis",
             },
             _logger,
