@@ -42,6 +42,31 @@ public sealed class GraphCommandTests
         Assert.DoesNotContain(lines, l => l.StartsWith("class ", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("mermaid", "n1 -. failures .-> n3", "n1 --> n3")]
+    [InlineData("dot", "\"late\" -> \"errors\" [style=dashed, label=\"failures\"];", "\"late\" -> \"errors\";")]
+    public async Task Graph_StepWithAnErrorSink_DrawsItsFailuresEdgeDashed(string format, string edge, string notAnInput)
+    {
+        using var workspace = new FlowWorkspace();
+        var config = workspace.WritePipeline($$"""
+            {
+              "Sources": [ { "Name": "flights", "Type": "Json", "Params": { "Path": {{TestData.Quote(TestData.FlightsJson)}} } } ],
+              "Steps": [ { "Name": "late", "Type": "Filter", "ErrorSink": "errors", "Params": { "Where": "delay > 15" } } ],
+              "Sinks": [
+                { "Name": "out", "Type": "JsonLines", "Params": { "Path": "out/late.jsonl" } },
+                { "Name": "errors", "Type": "JsonLines", "Params": { "Path": "out/errors.jsonl" } }
+              ]
+            }
+            """);
+
+        await using var flow = await FlowProcess.RunAsync(workspace.Path, Timeout, "graph", "--config", config, "--format", format);
+
+        Assert.True(flow.ExitCode == 0, flow.StandardError);
+        var lines = flow.StandardOutput.Split('\n').Select(l => l.Trim()).ToList();
+        Assert.Contains(edge, lines);
+        Assert.DoesNotContain(notAnInput, lines); // the error sink reads no step
+    }
+
     [Fact]
     public async Task Graph_WithTheReportOfAPartialHit_ColoursEachStepByItsHitsAndMisses()
     {

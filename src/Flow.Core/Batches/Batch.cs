@@ -75,6 +75,18 @@ public sealed class Batch
     /// </summary>
     internal bool IsFailed { get; private init; }
 
+    /// <summary>
+    /// The error records of the records a step failed on (see <c>ErrorRecords</c>), on its output
+    /// on the way to the emitter that sends them to the step's error sink; null when none failed.
+    /// </summary>
+    internal IReadOnlyList<Record>? Errors { get; private init; }
+
+    /// <summary>This batch carrying <paramref name="errors"/> for the error sink.</summary>
+    internal Batch WithErrors(IReadOnlyList<Record> errors) => new(_id, Records) { Encoded = Encoded, Errors = errors };
+
+    /// <summary>This batch without its <see cref="Errors"/> (once they went to the error sink).</summary>
+    internal Batch WithoutErrors() => Errors is null ? this : new(_id, Records) { Encoded = Encoded, IsFailed = IsFailed };
+
     /// <summary>The stand-in of this batch after it failed (see <see cref="IsFailed"/>).</summary>
     internal Batch AsFailed() => new(_id, Array.Empty<Record>()) { IsFailed = true };
 

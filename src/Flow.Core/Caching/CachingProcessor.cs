@@ -99,6 +99,13 @@ internal sealed partial class CachingProcessor : ILookaheadProcessor
         {
             var computed = await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
             computed = computed with { IdleTicks = idleTicks };
+            if (computed.Failures is { Count: > 0 } failures)
+            {
+                // Errors are never a result: a replay would serve the good records and lose the failed ones.
+                CacheLog.NotCachedFailures(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, failures.Count);
+                return computed;
+            }
+
             var records = computed.Batch.Records;
             if (TrySerialize(batch, records) is not { } output)
             {

@@ -41,6 +41,15 @@ internal sealed class BatchTracker
         }
     }
 
+    /// <summary>Whether the batch is tracked (its source waits for every sink's write) and still open.</summary>
+    public bool Tracks(BatchId id)
+    {
+        lock (_gate)
+        {
+            return _open.ContainsKey(id);
+        }
+    }
+
     /// <summary>Whether the batch's source takes its failures upon itself.</summary>
     public bool HandlesFailures(BatchId id)
     {

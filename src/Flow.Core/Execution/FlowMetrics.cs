@@ -24,6 +24,7 @@ internal static class FlowMetrics
     public const string StepDurationName = "flow.step.duration";
     public const string BatchesInFlightName = "flow.batches.in_flight";
     public const string CacheWaitsName = "flow.cache.waits";
+    public const string RecordsErrorsName = "flow.records.errors";
 
     private static readonly Meter Meter = new(MeterName);
 
@@ -53,6 +54,8 @@ internal static class FlowMetrics
 
     private static readonly Counter<long> CacheWaits = Meter.CreateCounter<long>(CacheWaitsName, "{batch}", "Batches a step missed and then replayed from the entry another worker computed meanwhile");
 
+    private static readonly Counter<long> RecordsErrors = Meter.CreateCounter<long>(RecordsErrorsName, "{record}", "Records a node failed on and sent to its error sink (the run went on)");
+
     public static void Batch(string pipeline, string node, long recordsIn, long recordsOut)
     {
         var tags = Tags(pipeline, node);
@@ -70,6 +73,8 @@ internal static class FlowMetrics
     public static void CacheError(string pipeline, string node) => CacheErrors.Add(1, Tags(pipeline, node));
 
     public static void BatchFailed(string pipeline, string node) => BatchesFailed.Add(1, Tags(pipeline, node));
+
+    public static void ErrorsRouted(string pipeline, string node, long records) => RecordsErrors.Add(records, Tags(pipeline, node));
 
     public static void StepTook(string pipeline, string node, TimeSpan elapsed) => StepDuration.Record(elapsed.TotalSeconds, Tags(pipeline, node));
 

@@ -14,6 +14,7 @@ internal sealed class NodeStats
     private long _waited;
     private long _cacheErrors;
     private long _failedBatches;
+    private long _errorsRouted;
     private long _inFlight;
     private long _elapsedTicks;
     private long _computeTicks;
@@ -55,6 +56,9 @@ internal sealed class NodeStats
 
     /// <summary>Batches the step failed on that the run went on without.</summary>
     public long FailedBatches => Interlocked.Read(ref _failedBatches);
+
+    /// <summary>Records the node failed on and sent to its error sink (the run went on without them).</summary>
+    public long ErrorsRouted => Interlocked.Read(ref _errorsRouted);
 
     /// <summary>Batches the step is working on now.</summary>
     public long InFlight => Interlocked.Read(ref _inFlight);
@@ -116,7 +120,6 @@ internal sealed class NodeStats
         FlowMetrics.Wait(Pipeline, Name);
     }
 
-
     public void AddCacheError()
     {
         Interlocked.Increment(ref _cacheErrors);
@@ -127,6 +130,13 @@ internal sealed class NodeStats
     {
         Interlocked.Increment(ref _failedBatches);
         FlowMetrics.BatchFailed(Pipeline, Name);
+    }
+
+    /// <summary>Counts records the node failed on that went to its error sink.</summary>
+    public void AddErrorsRouted(long records)
+    {
+        Interlocked.Add(ref _errorsRouted, records);
+        FlowMetrics.ErrorsRouted(Pipeline, Name, records);
     }
 
     /// <summary>A batch enters the step (+1) or leaves it (-1).</summary>

@@ -39,6 +39,9 @@ internal sealed class PipelineRun
     private readonly Dictionary<(string Producer, string Consumer), ITargetBlock<Batch>> _ports = new();
     private readonly Dictionary<string, ITargetBlock<Batch>> _heads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ISourceBlock<Batch>> _outputs = new(StringComparer.Ordinal);
+
+    // Where a node with an error sink sends its failures: the sink's head, or its buffer for this node.
+    private readonly Dictionary<string, ITargetBlock<Batch>> _errorPorts = new(StringComparer.Ordinal);
     private readonly List<(string Owner, string? Node, Task Task)> _watched = new();
     private readonly bool _unbounded;
     private readonly BatchTracker _tracker;
@@ -76,29 +79,25 @@ internal sealed class PipelineRun
         _tracker = new BatchTracker(holdUntilPublished: sinkInstances.OfType<Sinks.IFileOutput>().Any(f => !f.Appends));
         foreach (var source in plan.Nodes.Where(n => n.Kind == NodeKind.Source))
         {
-            _sinksReached[source.Name] = SinksReachedFrom(source).Count();
+            _sinksReached[source.Name] = SinkWritesFrom(source);
         }
     }
 
-    private static IEnumerable<PlannedNode> SinksReachedFrom(PlannedNode node)
+    /// <summary>
+    /// How many sink writes complete a batch of <paramref name="node"/>: one per path to a sink (a
+    /// sink fed twice from it writes the batch twice), and one more per path through a step with an
+    /// error sink, which gets that step's failures of the batch (an empty batch when there are none).
+    /// A sink with an error sink still counts once: the batch is written there, or its failure is.
+    /// </summary>
+    private static int SinkWritesFrom(PlannedNode node)
     {
-        var seen = new HashSet<PlannedNode>();
-        var stack = new Stack<PlannedNode>(node.Consumers);
-        while (stack.Count > 0)
+        var writes = 0;
+        foreach (var consumer in node.Consumers)
         {
-            var next = stack.Pop();
-            if (!seen.Add(next))
-            {
-                continue;
-            }
-
-            foreach (var consumer in next.Consumers)
-            {
-                stack.Push(consumer);
-            }
+            writes += consumer.Kind == NodeKind.Sink ? 1 : SinkWritesFrom(consumer) + (consumer.ErrorSink is null ? 0 : 1);
         }
 
-        return seen.Where(n => n.Kind == NodeKind.Sink);
+        return writes;
     }
 
     private CancellationToken Abort => _abort.Token;
@@ -221,6 +220,13 @@ internal sealed class PipelineRun
     private PipelineResult Finish(RunStatus status, long started)
     {
         var elapsed = Stopwatch.GetElapsedTime(started);
+        var routing = _plan.Nodes.Where(n => _stats[n.Name].ErrorsRouted > 0).ToList();
+        if (routing.Count > 0)
+        {
+            RunnerLog.ErrorsRoutedInRun(_logger, _plan.Name, routing.Sum(n => _stats[n.Name].ErrorsRouted),
+                string.Join(", ", routing.Select(n => $"{_stats[n.Name].ErrorsRouted} from '{n.Name}' to '{n.ErrorSink!.Name}'")));
+        }
+
         RunnerLog.PipelineEnded(_logger, _plan.Name, status.ToString().ToLowerInvariant(), (long)elapsed.TotalMilliseconds);
         return new PipelineResult(_plan.Name, status, elapsed, _plan.Nodes.Select(n => _stats[n.Name]).ToList(), _fault);
     }
@@ -244,11 +250,20 @@ internal sealed class PipelineRun
             }
         }
 
-        foreach (var node in _plan.Nodes.Where(n => n.Inputs.Count > 0))
+        // An error sink's feeds are its inputs (if any) and the nodes that send it their failures.
+        foreach (var node in _plan.Nodes.Where(n => n.Inputs.Count + n.ErrorProducers.Count > 0))
         {
-            if (node.Inputs.Count == 1)
+            if (node.Inputs.Count + node.ErrorProducers.Count == 1)
             {
-                _ports[(node.Inputs[0].Name, node.Name)] = _heads[node.Name];
+                if (node.Inputs.Count == 1)
+                {
+                    _ports[(node.Inputs[0].Name, node.Name)] = _heads[node.Name];
+                }
+                else
+                {
+                    _errorPorts[node.ErrorProducers[0].Name] = _heads[node.Name];
+                }
+
                 continue;
             }
 
@@ -258,22 +273,36 @@ internal sealed class PipelineRun
                 _ports[(input.Name, node.Name)] = buffer;
                 return buffer;
             }).ToList();
-            Watch($"merge into '{node.Name}'", null, MergeAsync(buffers, _heads[node.Name]));
+            foreach (var producer in node.ErrorProducers)
+            {
+                var buffer = _blocks.Buffer<Batch>(node.Name, $"failures of '{producer.Name}' into '{node.Name}'", 2);
+                _errorPorts[producer.Name] = buffer;
+                buffers.Add(buffer);
+            }
+
+            // Failures come when they come, not one batch per turn: taken as they arrive (each feed keeps its order).
+            Watch($"merge into '{node.Name}'", null, MergeAsync(buffers, _heads[node.Name], asAvailable: _unbounded || node.ErrorProducers.Count > 0));
         }
 
-        // A step's output goes straight to its one consumer; several consumers need a copy each.
+        // A step's output goes straight to its one consumer; several consumers (or an error sink) need an emitter.
         foreach (var node in _plan.Nodes.Where(n => n.Kind == NodeKind.Step))
         {
             var output = _outputs[node.Name];
-            if (node.Consumers.Count == 1)
+            if (node.Consumers.Count == 1 && node.ErrorSink is null)
             {
                 output.LinkTo(_ports[(node.Name, node.Consumers[0].Name)], new DataflowLinkOptions { PropagateCompletion = true });
                 continue;
             }
 
-            var emitter = _blocks.Action<Batch>(node.Name, StepOwner(node.Name), batch => SendToConsumersAsync(node, batch), capacity: 1);
+            var emitter = _blocks.Action<Batch>(node.Name, StepOwner(node.Name), batch => EmitAsync(node, batch), capacity: 1);
             output.LinkTo(emitter, new DataflowLinkOptions { PropagateCompletion = true });
             Watch(StepOwner(node.Name), node.Name, CompleteConsumersWhenDone(node, emitter.Completion));
+        }
+
+        // A sink that sends its failures on completes its error sink's feed when it is done.
+        foreach (var node in _plan.Nodes.Where(n => n.Kind == NodeKind.Sink && n.ErrorSink is not null))
+        {
+            Watch(SinkOwner(node.Name), node.Name, CompleteConsumersWhenDone(node, _heads[node.Name].Completion));
         }
 
         // Producers start last, once every port exists.
@@ -289,7 +318,7 @@ internal sealed class PipelineRun
         var stats = _stats[node.Name];
         var owner = StepOwner(node.Name);
         var instance = _nodes[node.Name];
-        var stepProcessor = new StepProcessor(_plan.Name, node.Name, (IStep)instance.Instance, instance.ReadsBatchPosition);
+        var stepProcessor = new StepProcessor(_plan.Name, node.Name, (IStep)instance.Instance, instance.ReadsBatchPosition, routesErrors: node.ErrorSink is not null);
         var processor = _cache?.Decorate(instance, stepProcessor, stats) ?? (IBatchProcessor)stepProcessor;
         var parallelism = node.Definition.Parallelism;
 
@@ -362,7 +391,47 @@ internal sealed class PipelineRun
 
         stats.AddBatch(recordsIn, output.Batch.Count, Stopwatch.GetTimestamp() - started - output.IdleTicks);
         RunnerLog.BatchDone(_logger, _plan.Name, node.Name, batch.Id.Index, batch.Id.Source, recordsIn, output.Batch.Count);
-        return output.Batch;
+        if (output.Failures is not { Count: > 0 } failures)
+        {
+            return output.Batch;
+        }
+
+        // The failures travel with the output, in order, to the emitter that sends them to the error sink.
+        stats.AddErrorsRouted(failures.Count);
+        RunnerLog.RecordsRouted(_logger, _plan.Name, node.Name, batch.Identity.Index, batch.Identity.Source, failures.Count, recordsIn,
+            node.ErrorSink!.Name, failures[0].Index, failures[0].Error.GetBaseException().Message);
+        return output.Batch.WithErrors(ErrorRecords.Of(_plan.Name, node.Name, batch.Identity, failures));
+    }
+
+    /// <summary>Sends a step's output on: its failures to its error sink first, then the batch to every consumer.</summary>
+    private async Task EmitAsync(PlannedNode node, Batch batch)
+    {
+        if (node.ErrorSink is not null)
+        {
+            await SendErrorsAsync(node, batch.Identity, batch.Errors ?? []).ConfigureAwait(false);
+        }
+
+        await SendToConsumersAsync(node, batch.WithoutErrors()).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends what a node failed on to its error sink. Nothing is sent for a batch without failures,
+    /// except one that its source tracks until every sink wrote it: there the error sink's write of
+    /// the empty batch is one of those it waits for.
+    /// </summary>
+    private async Task SendErrorsAsync(PlannedNode node, BatchId id, IReadOnlyList<Record> errors)
+    {
+        if (errors.Count == 0 && !_tracker.Tracks(id))
+        {
+            return;
+        }
+
+        var port = _errorPorts[node.Name];
+        if (!await port.SendAsync(new Batch(id, errors), Abort).ConfigureAwait(false))
+        {
+            await AwaitDeclinedAsync(port).ConfigureAwait(false);
+            throw new InvalidOperationException($"error sink '{node.ErrorSink!.Name}' stopped accepting the failures of '{node.Name}'");
+        }
     }
 
     /// <summary>
@@ -402,13 +471,33 @@ internal sealed class PipelineRun
                 }
                 catch (Exception ex) when (!(ex is OperationCanceledException && Abort.IsCancellationRequested))
                 {
-                    throw new StepFailedException(_plan.Name, node.Name, batch, ex);
+                    if (node.ErrorSink is null)
+                    {
+                        throw new StepFailedException(_plan.Name, node.Name, batch, ex);
+                    }
+
+                    // The batch it could not write goes to the error sink, whose write then stands for this one.
+                    await RouteSinkFailureAsync(node, stats, batch, ex).ConfigureAwait(false);
+                    return;
                 }
 
                 stats.AddBatch(batch.Count, batch.Count, Stopwatch.GetTimestamp() - started);
                 _tracker.SinkWrote(batch.Identity);
             },
             capacity: 2);
+    }
+
+    private async Task RouteSinkFailureAsync(PlannedNode node, NodeStats stats, Batch batch, Exception error)
+    {
+        var failures = ErrorRecords.All(batch.Records, error);
+        if (failures.Count > 0)
+        {
+            stats.AddErrorsRouted(failures.Count);
+            RunnerLog.RecordsRouted(_logger, _plan.Name, node.Name, batch.Identity.Index, batch.Identity.Source, failures.Count, batch.Count,
+                node.ErrorSink!.Name, 0, error.GetBaseException().Message);
+        }
+
+        await SendErrorsAsync(node, batch.Identity, ErrorRecords.Of(_plan.Name, node.Name, batch.Identity, failures)).ConfigureAwait(false);
     }
 
     private Task ProduceAsync(PlannedNode node, ISource source) =>
@@ -532,9 +621,9 @@ internal sealed class PipelineRun
     }
 
     /// <summary>Takes one batch from each input in turn until all are done, then completes the target.</summary>
-    private async Task MergeAsync(IReadOnlyList<BufferBlock<Batch>> inputs, ITargetBlock<Batch> target)
+    private async Task MergeAsync(IReadOnlyList<BufferBlock<Batch>> inputs, ITargetBlock<Batch> target, bool asAvailable)
     {
-        if (_unbounded)
+        if (asAvailable)
         {
             await MergeAsAvailableAsync(inputs, target).ConfigureAwait(false);
             return;
@@ -648,6 +737,11 @@ internal sealed class PipelineRun
         foreach (var consumer in node.Consumers)
         {
             _ports[(node.Name, consumer.Name)].Complete();
+        }
+
+        if (node.ErrorSink is not null)
+        {
+            _errorPorts[node.Name].Complete();
         }
     }
 

@@ -43,4 +43,10 @@ internal static partial class RunnerLog
 
     [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: batch {BatchIndex} failed at {Step} ({Reason}); its source delivers it again")]
     public static partial void BatchFailed(ILogger logger, string pipeline, string step, long batchIndex, string reason);
+
+    [LoggerMessage(EventId = 113, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}, node {Step}, batch {BatchIndex} of {Source}: {Failed} of {Records} record(s) failed and went to error sink {ErrorSink}; the first, record {RecordIndex}: {Reason}")]
+    public static partial void RecordsRouted(ILogger logger, string pipeline, string step, long batchIndex, string source, int failed, int records, string errorSink, int recordIndex, string reason);
+
+    [LoggerMessage(EventId = 114, Level = LogLevel.Warning, Message = "Pipeline {Pipeline}: {Failed} record(s) failed and went to error sinks ({Where}); everything else went on")]
+    public static partial void ErrorsRoutedInRun(ILogger logger, string pipeline, long failed, string where);
 }

@@ -13,4 +13,11 @@ namespace Flow.Execution;
 /// Stopwatch ticks the batch spent waiting before the step ran or the entry was found (for a free
 /// compute slot, for another worker's result): not the node's work, so not counted in its time.
 /// </param>
-internal readonly record struct StepOutput(Batch Batch, bool Replayed, long ComputeTicks, bool Waited = false, long IdleTicks = 0);
+internal readonly record struct StepOutput(Batch Batch, bool Replayed, long ComputeTicks, bool Waited = false, long IdleTicks = 0)
+{
+    /// <summary>
+    /// With an error sink: the records the step failed on (not in <see cref="Batch"/>), or null when
+    /// none did. Output with failures is never cached: the failed records would be lost on a replay.
+    /// </summary>
+    public IReadOnlyList<RecordFailure>? Failures { get; init; }
+}

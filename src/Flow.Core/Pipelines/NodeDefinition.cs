@@ -33,6 +33,12 @@ internal sealed record NodeDefinition
     /// <summary>Cached results of this step older than this are not reused.</summary>
     public TimeSpan? CacheTtl { get; init; }
 
+    /// <summary>
+    /// The sink that gets what this node fails on (a step: the records it fails on, or its whole
+    /// batch; a sink: the batch it cannot write), so the run goes on; null: a failure stops the run.
+    /// </summary>
+    public string? ErrorSink { get; init; }
+
     /// <summary>A step's already-built instance, for steps added in C# as objects.</summary>
     public object? Instance { get; init; }
 }

@@ -96,7 +96,7 @@ internal static class PipelineConfigurationReader
 
         if (kind != NodeKind.Step)
         {
-            foreach (var stepOnly in new[] { "UseCache", "Version", "Parallelism", "CacheTtl", "ErrorSink" })
+            foreach (var stepOnly in new[] { "UseCache", "Version", "Parallelism", "CacheTtl" })
             {
                 if (section[stepOnly] is not null)
                 {
@@ -105,9 +105,16 @@ internal static class PipelineConfigurationReader
             }
         }
 
-        if (section["ErrorSink"] is not null)
+        var errorSink = section["ErrorSink"];
+        if (errorSink is not null && kind == NodeKind.Source)
         {
-            errors.Add(new ConfigurationError(path + ":ErrorSink", "error sinks are not supported yet: a failing batch stops the pipeline"));
+            errors.Add(new ConfigurationError(path + ":ErrorSink", "applies to steps and sinks, not to sources (a source's unreadable input fails the run, or goes to its own dead-letter stream)"));
+            errorSink = null;
+        }
+        else if (errorSink is not null && string.IsNullOrWhiteSpace(errorSink))
+        {
+            errors.Add(new ConfigurationError(path + ":ErrorSink", "is empty; name a sink of this pipeline, or leave ErrorSink out"));
+            errorSink = null;
         }
 
         return new NodeDefinition
@@ -122,6 +129,7 @@ internal static class PipelineConfigurationReader
             Version = section["Version"],
             Parallelism = ReadParallelism(section, path, errors),
             CacheTtl = ReadDuration(section, "CacheTtl", path, errors),
+            ErrorSink = errorSink,
         };
     }
 

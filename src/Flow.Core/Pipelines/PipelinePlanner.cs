@@ -62,8 +62,12 @@ internal sealed class PipelinePlanner
             errors.Add(new ConfigurationError(definition.ConfigPath + ":Sinks", "a pipeline needs at least one sink"));
         }
 
-        var inputs = ResolveInputs(definition, byName, errors);
-        var order = errors.Count == 0 ? TopologicalOrder(definition, inputs, errors) : null;
+        var errorSinks = ResolveErrorSinks(definition, byName, errors);
+        var inputs = ResolveInputs(definition, byName, errorSinks.Values.ToHashSet(StringComparer.Ordinal), errors);
+        CheckErrorSinksGetOnlyFailures(byName, errorSinks, inputs, errors);
+
+        // An error sink comes after the nodes that send it their failures (in the summary, the graph, the disposal order).
+        var order = errors.Count == 0 ? TopologicalOrder(definition, WithErrorEdges(inputs, errorSinks), errors) : null;
         if (order is not null)
         {
             CheckEveryStepReachesASink(definition, inputs, errors);
@@ -101,6 +105,12 @@ internal sealed class PipelinePlanner
                 planned[node.Name].Inputs.Add(planned[input]);
                 planned[input].Consumers.Add(planned[node.Name]);
             }
+
+            if (errorSinks.TryGetValue(node.Name, out var errorSink))
+            {
+                planned[node.Name].ErrorSink = planned[errorSink];
+                planned[errorSink].ErrorProducers.Add(planned[node.Name]);
+            }
         }
 
         return new PipelinePlan(definition, order.Select(n => planned[n.Name]).ToList(), builder, built);
@@ -128,7 +138,66 @@ internal sealed class PipelinePlanner
         return new PlannedNode(node, registration, registration!.Canonical);
     }
 
-    private static Dictionary<string, List<string>> ResolveInputs(PipelineDefinition definition, Dictionary<string, NodeDefinition> byName, List<ConfigurationError> errors)
+    /// <summary>Each node's <c>ErrorSink</c> (producer name to sink name), for those that name a sink that can be one.</summary>
+    private static Dictionary<string, string> ResolveErrorSinks(PipelineDefinition definition, Dictionary<string, NodeDefinition> byName, List<ConfigurationError> errors)
+    {
+        var errorSinks = new Dictionary<string, string>(StringComparer.Ordinal);
+        var sinkNames = definition.Sinks.Select(s => s.Name).ToList();
+        foreach (var node in definition.Steps.Concat(definition.Sinks).Where(n => n.ErrorSink is not null))
+        {
+            var path = node.ConfigPath + ":ErrorSink";
+            var named = node.ErrorSink!;
+            if (!byName.TryGetValue(named, out var target))
+            {
+                errors.Add(new ConfigurationError(path, $"'{named}' is not a node of this pipeline{Parameters.Suggestions.DidYouMean(named, sinkNames)}; ErrorSink names one of its sinks ({string.Join(", ", sinkNames)})"));
+            }
+            else if (target.Kind != NodeKind.Sink)
+            {
+                errors.Add(new ConfigurationError(path, $"'{named}' is a {target.Kind.ToString().ToLowerInvariant()}; ErrorSink names one of the pipeline's sinks ({string.Join(", ", sinkNames)})"));
+            }
+            else if (ReferenceEquals(target, node))
+            {
+                errors.Add(new ConfigurationError(path, $"'{node.Name}' cannot be its own error sink: name another sink"));
+            }
+            else if (target.ErrorSink is not null)
+            {
+                errors.Add(new ConfigurationError(path, $"'{named}' names an ErrorSink of its own ('{target.ErrorSink}'); an error sink cannot pass its failures on (a failure to write an error stops the run), so name a sink without one"));
+            }
+            else
+            {
+                errorSinks[node.Name] = named;
+            }
+        }
+
+        return errorSinks;
+    }
+
+    /// <summary>An error sink that also read its producer's output would mix good records and failures in one output.</summary>
+    private static void CheckErrorSinksGetOnlyFailures(Dictionary<string, NodeDefinition> byName, Dictionary<string, string> errorSinks, Dictionary<string, List<string>> inputs, List<ConfigurationError> errors)
+    {
+        foreach (var (producer, sink) in errorSinks)
+        {
+            if (inputs.TryGetValue(sink, out var sinkInputs) && sinkInputs.Contains(producer, StringComparer.Ordinal))
+            {
+                errors.Add(new ConfigurationError(byName[producer].ConfigPath + ":ErrorSink",
+                    $"'{sink}' also reads the output of '{producer}'; an error sink gets failures only, so name another sink (or take '{producer}' out of the Inputs of '{sink}')"));
+            }
+        }
+    }
+
+    /// <summary>The inputs plus the failures' edges (producer to its error sink), for ordering.</summary>
+    private static Dictionary<string, List<string>> WithErrorEdges(Dictionary<string, List<string>> inputs, Dictionary<string, string> errorSinks)
+    {
+        var combined = inputs.ToDictionary(i => i.Key, i => new List<string>(i.Value), StringComparer.Ordinal);
+        foreach (var (producer, sink) in errorSinks)
+        {
+            combined[sink].Add(producer);
+        }
+
+        return combined;
+    }
+
+    private static Dictionary<string, List<string>> ResolveInputs(PipelineDefinition definition, Dictionary<string, NodeDefinition> byName, IReadOnlySet<string> errorSinks, List<ConfigurationError> errors)
     {
         var inputs = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var source in definition.Sources)
@@ -141,11 +210,12 @@ internal sealed class PipelinePlanner
             inputs[source.Name] = new List<string>();
         }
 
-        // Default input: the previous step; the first step reads every source; sinks read the last step.
+        // Default input: the previous step; the first step reads every source; sinks read the last
+        // step, except an error sink, which gets failures only unless its Inputs say otherwise.
         var previous = definition.Sources.Select(s => s.Name).ToList();
         foreach (var node in definition.Steps.Concat(definition.Sinks))
         {
-            var named = node.Inputs ?? previous;
+            var named = node.Inputs ?? (errorSinks.Contains(node.Name) ? [] : previous);
             var resolved = new List<string>();
             for (var i = 0; i < named.Count; i++)
             {

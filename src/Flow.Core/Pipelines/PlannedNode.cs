@@ -30,4 +30,10 @@ internal sealed class PlannedNode
 
     /// <summary>Nodes fed by this one, in declaration order (fan-out sends to each in this order).</summary>
     public List<PlannedNode> Consumers { get; } = new();
+
+    /// <summary>The sink that gets what this node fails on, or null (a failure stops the run).</summary>
+    public PlannedNode? ErrorSink { get; set; }
+
+    /// <summary>For an error sink: the nodes that send it their failures, in plan order.</summary>
+    public List<PlannedNode> ErrorProducers { get; } = new();
 }

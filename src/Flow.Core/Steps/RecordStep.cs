@@ -1,3 +1,4 @@
+using Flow.Execution;
 using Flow.Batches;
 using Flow.Steps;
 
@@ -7,7 +8,7 @@ namespace Flow;
 /// Base class for steps that work one record at a time: return the (possibly changed) record,
 /// or null to drop it.
 /// </summary>
-public abstract class RecordStep : IStep
+public abstract class RecordStep : IStep, IRecordIsolatingStep
 {
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<Record>> ProcessAsync(Batch batch, CancellationToken cancellationToken)
@@ -33,6 +34,36 @@ public abstract class RecordStep : IStep
         }
 
         return new ValueTask<IReadOnlyList<Record>>(output ?? records);
+    }
+
+    bool IRecordIsolatingStep.IsolatesRecords => true;
+
+    // With an error sink: each record on its own, a copy taken first, since Process may change the
+    // record before it throws and the error sink gets the record as it came.
+    ValueTask<IsolatedOutput> IRecordIsolatingStep.ProcessIsolatingAsync(Batch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var records = batch.Records;
+        var output = new List<Record>(records.Count);
+        List<RecordFailure>? failures = null;
+        for (var i = 0; i < records.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var original = records[i].Clone();
+            try
+            {
+                if (Process(records[i]) is { } result)
+                {
+                    output.Add(result);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                (failures ??= new List<RecordFailure>()).Add(new RecordFailure(i, original, ex));
+            }
+        }
+
+        return new ValueTask<IsolatedOutput>(new IsolatedOutput(output, failures ?? (IReadOnlyList<RecordFailure>)Array.Empty<RecordFailure>()));
     }
 
     /// <summary>Processes one record: return it (changed or not), a new record, or null to drop it.</summary>

@@ -119,6 +119,7 @@ public sealed class PipelineBuilder
             Version = options?.Version,
             Parallelism = options?.Parallelism ?? 1,
             CacheTtl = options?.CacheTtl,
+            ErrorSink = options?.ErrorSink,
             Instance = instance,
         });
         return this;

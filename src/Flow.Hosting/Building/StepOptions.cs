@@ -19,4 +19,10 @@ public sealed record StepOptions
 
     /// <summary>Cached results older than this are not reused. Default: the cache's own time to live.</summary>
     public TimeSpan? CacheTtl { get; init; }
+
+    /// <summary>
+    /// A sink of the pipeline that gets the records this step fails on (each with the error, the
+    /// step and the batch), so the run goes on; null (default): a failure stops the run.
+    /// </summary>
+    public string? ErrorSink { get; init; }
 }

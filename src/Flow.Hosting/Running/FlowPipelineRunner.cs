@@ -53,6 +53,6 @@ internal sealed class FlowPipelineRunner : IPipelineRunner
         result.Pipeline,
         result.Status,
         result.Elapsed,
-        result.Nodes.Select(n => new NodeRunResult(n.Name, n.Kind, n.Type, n.Batches, n.Hits, n.Misses, n.RecordsIn, n.RecordsOut, n.Elapsed, n.Saved) { Waited = n.Waited }).ToList(),
+        result.Nodes.Select(n => new NodeRunResult(n.Name, n.Kind, n.Type, n.Batches, n.Hits, n.Misses, n.RecordsIn, n.RecordsOut, n.Elapsed, n.Saved) { Waited = n.Waited, ErrorsRouted = n.ErrorsRouted }).ToList(),
         result.Error?.Message);
 }

@@ -19,4 +19,7 @@ public sealed record NodeRunResult(string Name, NodeKind Kind, string Type, long
     /// result). For a step, <see cref="Hits"/> + <see cref="Waited"/> + <see cref="Misses"/> is every batch it finished.
     /// </summary>
     public long Waited { get; init; }
+
+    /// <summary>Records the node failed on that went to its error sink (<c>ErrorSink</c>) while the run went on.</summary>
+    public long ErrorsRouted { get; init; }
 }

@@ -87,6 +87,11 @@ internal static class PipelineGraph
             {
                 text.Append("  ").Append(ids[input.Name]).Append(" --> ").Append(ids[node.Name]).Append('\n');
             }
+
+            if (node.ErrorSink is not null)
+            {
+                text.Append("  ").Append(ids[node.Name]).Append(" -. failures .-> ").Append(ids[node.ErrorSink.Name]).Append('\n');
+            }
         }
 
         if (counts is not null)
@@ -137,6 +142,11 @@ internal static class PipelineGraph
             foreach (var input in node.Inputs)
             {
                 text.Append("  ").Append(Quote(input.Name)).Append(" -> ").Append(Quote(node.Name)).Append(";\n");
+            }
+
+            if (node.ErrorSink is not null)
+            {
+                text.Append("  ").Append(Quote(node.Name)).Append(" -> ").Append(Quote(node.ErrorSink.Name)).Append(" [style=dashed, label=\"failures\"];\n");
             }
         }
 

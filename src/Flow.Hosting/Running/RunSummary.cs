@@ -10,9 +10,12 @@ internal static class RunSummary
 {
     public static string FormatTable(PipelineResult result)
     {
-        var header = new[] { "node", "kind", "batches", "hits", "waited", "misses", "records in", "records out", "time ms", "saved ms" };
-        var rows = result.Nodes.Select(n => new[]
-        {
+        // The errors column only when something failed and went to an error sink: most runs have none.
+        var routed = result.Nodes.Sum(n => n.ErrorsRouted);
+        string[] header = ["node", "kind", "batches", "hits", "waited", "misses", "records in", "records out", .. (routed > 0 ? new[] { "errors" } : []), "time ms", "saved ms"];
+        var rows = result.Nodes.Select(n => (string[])
+        [
+
             n.Name,
             n.Kind.ToString().ToLowerInvariant(),
             Count(n.Batches),
@@ -21,15 +24,16 @@ internal static class RunSummary
             n.Kind == NodeKind.Step ? Count(n.Misses) : "-",
             n.Kind == NodeKind.Source ? "-" : Count(n.RecordsIn),
             n.Kind == NodeKind.Sink ? "-" : Count(n.RecordsOut),
+            .. (routed > 0 ? new[] { n.Kind == NodeKind.Source ? "-" : Count(n.ErrorsRouted) } : []),
             Milliseconds(n.Elapsed),
             n.Kind != NodeKind.Step ? "-" : IsSavedUnknown(n) ? "?" : Milliseconds(n.Saved),
-        }).ToList();
+        ]).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
         var text = new StringBuilder();
         // Not a second completion line (the runner logs that one): what the steps did, in one sentence.
         var steps = result.Nodes.Where(n => n.Kind == NodeKind.Step).ToList();
         text.Append(CultureInfo.InvariantCulture,
-            $"pipeline {result.Pipeline} by node: {Count(steps.Sum(n => n.Hits + n.Waited))} of {Count(steps.Sum(n => n.Hits + n.Waited + n.Misses))} step batches from the cache, about {Milliseconds(TimeSpan.FromTicks(steps.Sum(n => n.Saved.Ticks)))} ms of compute saved{(steps.Any(IsSavedUnknown) ? " (? = hits of a step whose compute time was never measured)" : "")}").AppendLine();
+            $"pipeline {result.Pipeline} by node: {Count(steps.Sum(n => n.Hits + n.Waited))} of {Count(steps.Sum(n => n.Hits + n.Waited + n.Misses))} step batches from the cache, about {Milliseconds(TimeSpan.FromTicks(steps.Sum(n => n.Saved.Ticks)))} ms of compute saved{(steps.Any(IsSavedUnknown) ? " (? = hits of a step whose compute time was never measured)" : "")}{(routed > 0 ? $"; {Count(routed)} record(s) failed and went to error sinks (errors)" : "")}").AppendLine();
         AppendRow(text, header, widths);
         foreach (var row in rows)
         {
@@ -154,6 +158,7 @@ internal static class RunSummary
         writer.WriteNumber("misses", node.Misses);
         writer.WriteNumber("recordsIn", node.RecordsIn);
         writer.WriteNumber("recordsOut", node.RecordsOut);
+        writer.WriteNumber("errorsRouted", node.ErrorsRouted);
         writer.WriteNumber("elapsedMs", (long)node.Elapsed.TotalMilliseconds);
     }
 }

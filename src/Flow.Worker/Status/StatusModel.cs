@@ -76,6 +76,13 @@ internal static class StatusModel
             }
 
             json.WriteEndArray();
+            json.WriteStartArray("errorsFrom");
+            foreach (var producer in node.ErrorProducers)
+            {
+                json.WriteStringValue(producer.Name);
+            }
+
+            json.WriteEndArray();
             json.WriteNumber("cacheErrors", s.CacheErrors);
             json.WriteNumber("failedBatches", s.FailedBatches);
             json.WriteNumber("inFlight", s.InFlight);
@@ -86,7 +93,7 @@ internal static class StatusModel
         json.WriteEndObject();
     }
 
-    /// <summary>Each node's column: 0 for a source, else one more than its furthest input.</summary>
+    /// <summary>Each node's column: 0 for a source, else one more than its furthest input (for an error sink, or the node it gets failures from).</summary>
     internal static IReadOnlyDictionary<string, int> Layers(PipelinePlan plan)
     {
         var layers = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -94,7 +101,8 @@ internal static class StatusModel
         {
             if (!layers.TryGetValue(node.Name, out var layer))
             {
-                layer = node.Inputs.Count == 0 ? 0 : node.Inputs.Max(LayerOf) + 1;
+                var feeds = node.Inputs.Concat(node.ErrorProducers).ToList();
+                layer = feeds.Count == 0 ? 0 : feeds.Max(LayerOf) + 1;
                 layers[node.Name] = layer;
             }
 

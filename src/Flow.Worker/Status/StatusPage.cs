@@ -32,6 +32,7 @@ internal static class StatusPage
   .node text.title { font-weight: 600; font-size: 13px; }
   .node text.type { fill: #666; font-style: italic; }
   .edge { fill: none; stroke: #888; stroke-width: 1.5; marker-end: url(#arrow); }
+  .edge.failures { stroke: #c9302c; stroke-dasharray: 5 4; }
   .pipeline-meta { color: #555; }
 </style>
 </head>
@@ -95,6 +96,12 @@ internal static class StatusPage
         var x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2, mx = (x1 + x2) / 2;
         el("path", { "class": "edge", d: "M " + x1 + " " + y1 + " C " + mx + " " + y1 + ", " + mx + " " + y2 + ", " + x2 + " " + y2, "data-from": input, "data-to": n.name }, svg);
       });
+      (n.errorsFrom || []).forEach(function (producer) {
+        var a = l.pos[producer], b = l.pos[n.name];
+        if (!a || !b) { return; }
+        var x1 = a.x + W / 2, y1 = a.y + H, x2 = b.x, y2 = b.y + H / 2;
+        el("path", { "class": "edge failures", d: "M " + x1 + " " + y1 + " C " + x1 + " " + y2 + ", " + x1 + " " + y2 + ", " + x2 + " " + y2, "data-from": producer, "data-to": n.name }, svg);
+      });
     });
     p.nodes.forEach(function (n) {
       var at = l.pos[n.name];
@@ -121,8 +128,8 @@ internal static class StatusPage
       var prev = last[key], rate = 0;
       if (prev && now > prev.t) { rate = Math.max(0, (records - prev.records) * 1000 / (now - prev.t)); }
       last[key] = { t: now, records: records };
-      var errors = n.cacheErrors + n.failedBatches;
-      ["batches", "recordsIn", "recordsOut", "hits", "misses", "cacheErrors", "failedBatches", "inFlight"].forEach(function (f) {
+      var errors = n.cacheErrors + n.failedBatches + n.errorsRouted;
+      ["batches", "recordsIn", "recordsOut", "hits", "misses", "cacheErrors", "failedBatches", "errorsRouted", "inFlight"].forEach(function (f) {
         g.setAttribute("data-" + f.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); }), n[f]);
       });
       g.setAttribute("data-errors", errors);
@@ -155,7 +162,7 @@ internal static class StatusPage
         container.id = id;
         root.appendChild(container);
       }
-      var shape = JSON.stringify(p.nodes.map(function (n) { return [n.name, n.layer, n.inputs]; }));
+      var shape = JSON.stringify(p.nodes.map(function (n) { return [n.name, n.layer, n.inputs, n.errorsFrom]; }));
       if (drawn[p.name] !== shape) { draw(container, p); drawn[p.name] = shape; }
       update(container, p, now);
     });

@@ -93,6 +93,37 @@ public sealed class BatchSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task FailureRoutedToAnErrorSink_IsNotTheSourcesToHandle_EveryBatchIsAcknowledgedOnceItsFailuresAreWritten()
+    {
+        var stream = Add("s", new FakeStream(unbounded: true, batches: 5, size: 10, handlesFailures: true));
+        var output = _temp.File("out.jsonl");
+        var errors = _temp.File("errors.jsonl");
+        var plan = await _harness.PlanAsync($$"""
+            {
+              "Sources": [ { "Name": "s", "Type": "Stream" } ],
+              "Steps": [ { "Name": "boom", "Type": "Throw", "ErrorSink": "errors", "Params": { "At": 25 } } ],
+              "Sinks": [
+                { "Name": "out", "Type": "JsonLines", "Params": { "Path": {{TestData.Quote(output)}} } },
+                { "Name": "errors", "Type": "JsonLines", "Params": { "Path": {{TestData.Quote(errors)}} } }
+              ]
+            }
+            """);
+        using var stop = new CancellationTokenSource();
+
+        var run = new PipelineRunner(NullLogger.Instance).RunAsync(plan, stop.Token);
+        await stream.AllAcknowledged.WaitAsync(Timeout);
+
+        // Acknowledged means written, the failures included: both files hold their lines while the run goes on.
+        Assert.Equal(40, (await File.ReadAllLinesAsync(output)).Length);
+        var failed = await File.ReadAllLinesAsync(errors);
+        Assert.Equal(10, failed.Length);
+        Assert.StartsWith("""{"pipeline":"p","node":"boom","source":"s","batch":2,"index":0,"error":"boom at id 25","record":{"id":20}}""", failed[0], StringComparison.Ordinal);
+        await stop.CancelAsync();
+        Assert.Equal(RunStatus.Completed, (await run.WaitAsync(Timeout)).Status);
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"completed {i}"), stream.Events.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task FailureOfAnOrdinarySource_StillFailsTheRun()
     {
         Add("s", new FakeStream(unbounded: false, batches: 5, size: 10, handlesFailures: false));

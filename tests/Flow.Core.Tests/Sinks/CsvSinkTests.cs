@@ -84,6 +84,35 @@ public sealed class CsvSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task Write_BatchWithARecordTheHeaderLacks_WritesNoneOfIt_AndItsErrorSinkGetsItWhole()
+    {
+        var input = _temp.File("in.jsonl");
+        await File.WriteAllTextAsync(input, "{\"a\":1}\n{\"a\":2}\n{\"a\":3,\"b\":3}\n{\"a\":4}\n");
+        var path = _temp.File("out.csv");
+        var errors = _temp.File("errors.jsonl");
+
+        var result = await new PipelineHarness().RunAsync($$"""
+            {
+              "BatchSize": 2,
+              "Sources": [ { "Name": "s", "Type": "JsonLines", "Params": { "Path": {{TestData.Quote(input)}} } } ],
+              "Sinks": [
+                { "Name": "out", "Type": "Csv", "ErrorSink": "errors", "Params": { "Path": {{TestData.Quote(path)}} } },
+                { "Name": "errors", "Type": "JsonLines", "Params": { "Path": {{TestData.Quote(errors)}} } }
+              ]
+            }
+            """);
+
+        Assert.True(result.Status == RunStatus.Completed, result.Error?.Message);
+        Assert.Equal("a\n1\n2\n", (await File.ReadAllTextAsync(path)).ReplaceLineEndings("\n"));
+        var failed = await File.ReadAllLinesAsync(errors);
+        Assert.Equal(2, failed.Length);
+        Assert.EndsWith(""","error":"record 0 of the batch has field 'b', which is not a column of the CSV file (its columns come from the first record: a)","record":{"a":3,"b":3}}""", failed[0], StringComparison.Ordinal);
+        Assert.EndsWith("""
+            "record":{"a":4}}
+            """, failed[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Write_RecordWithAFieldTheHeaderLacks_FailsTheRun()
     {
         var input = _temp.File("in.jsonl");
@@ -98,7 +127,7 @@ public sealed class CsvSinkTests : IDisposable
             """);
 
         Assert.Equal(RunStatus.Failed, result.Status);
-        Assert.Contains("field 'b' is not a column", result.Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("record 1 of the batch has field 'b', which is not a column of the CSV file (its columns come from the first record: a)", result.Error!.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(path));
     }
 

@@ -114,6 +114,35 @@ public sealed class HttpStepTests : IDisposable
     }
 
     [Fact]
+    public async Task Record_WithAnErrorSink_ARecordWhoseCallFails_GoesThereAlone_TheOthersAreMergedAndCalledOnce()
+    {
+        await using var server = await LocalHttpServer.StartAsync(exchange => exchange.Request.LastSegment is "3" or "7"
+            ? LocalHttpServer.AnswerAsync(exchange, 500, "no score for you", "text/plain")
+            : LocalHttpServer.AnswerAsync(exchange, 200, $$"""{"score":{{exchange.Request.LastSegment}}}"""));
+        var input = _temp.File("in.json");
+        await File.WriteAllTextAsync(input, Records(10));
+
+        var result = await _harness.RunAsync($$"""
+            {
+              "BatchSize": 4,
+              "Sources": [ { "Name": "in", "Type": "Json", "Params": { "Path": {{TestData.Quote(input)}} } } ],
+              "Steps": [ { "Name": "call", "Type": "Http", "ErrorSink": "errors", "Params": { "Url": "{{server.BaseUrl}}/score/{id}", "Mode": "Record", "Method": "GET", "Retries": 0 } } ],
+              "Sinks": [ { "Name": "out", "Type": "Collect" }, { "Name": "errors", "Type": "Collect" } ]
+            }
+            """);
+
+        Assert.True(result.Status == RunStatus.Completed, result.Error?.Message);
+        Assert.Equal(10, server.Calls);
+        Assert.Equal(new long[] { 0, 1, 2, 4, 5, 6, 8, 9 }, _harness.Collected("out").Records.Select(r => (long)r["score"]!));
+        var errors = _harness.Collected("errors").Records;
+        Assert.Equal(new[] { """{"id":3,"n":30}""", """{"id":7,"n":70}""" }, errors.Select(e => e["record"]!.ToString()));
+        Assert.Equal(new[] { 3L, 3L }, errors.Select(e => (long)e["index"]!));
+        Assert.Equal(
+            new[] { $"record 3 of the batch: GET {server.BaseUrl}/score/3 answered 500 (InternalServerError) (not retried): 'no score for you'", $"record 3 of the batch: GET {server.BaseUrl}/score/7 answered 500 (InternalServerError) (not retried): 'no score for you'" },
+            errors.Select(e => (string)e["error"]!));
+    }
+
+    [Fact]
     public async Task Retry_503ThenSuccess_RetriesUntilTheAnswerComes()
     {
         await using var server = await LocalHttpServer.StartAsync(exchange => exchange.Request.Call <= 2

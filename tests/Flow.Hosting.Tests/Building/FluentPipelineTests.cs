@@ -80,6 +80,29 @@ public sealed class FluentPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task AddFlow_StepWithAnErrorSink_SendsTheBatchItFailsOnThere_AndSucceeds()
+    {
+        var output = _temp.File("out.jsonl");
+        var errors = _temp.File("errors.jsonl");
+        var builder = CreateBuilder(new Dictionary<string, string?>());
+        builder.Services.AddFlow(flow => flow.Pipeline("routed", p => p
+            .BatchSize(100)
+            .Source("gen", "Generate", new { Count = 1000 })
+            .Step<ThrowAtStep>("boom", new { At = 321 }, new StepOptions { Parallelism = 2, ErrorSink = "errors" })
+            .Sink("out", "JsonLines", new { Path = output })
+            .Sink("errors", "JsonLines", new { Path = errors })));
+
+        var exitCode = await RunHostAsync(builder);
+
+        Assert.Equal(FlowExitCode.Success, exitCode);
+        Assert.Equal(900, (await File.ReadAllLinesAsync(output)).Length);
+        var failed = await File.ReadAllLinesAsync(errors);
+        Assert.Equal(100, failed.Length);
+        Assert.All(failed, line => Assert.StartsWith("""{"pipeline":"routed","node":"boom","source":"gen","batch":3,""", line, StringComparison.Ordinal));
+        Assert.All(failed, line => Assert.Contains(""","error":"no 321","record":{"id":3""", line, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AddFlow_BadCodePipeline_ExitCodeIsTwo()
     {
         var builder = CreateBuilder(new Dictionary<string, string?>());

@@ -44,22 +44,33 @@ internal sealed class CsvSink : FileSink
 
     protected override async ValueTask WriteBatchAsync(Batch batch, CancellationToken cancellationToken)
     {
-        foreach (var record in batch.Records)
+        if (batch.Count == 0)
         {
-            if (_columns is null)
-            {
-                _columns = record.Names.ToArray();
-                CsvText.WriteRow(_text!, _columns, _delimiter);
-            }
+            return;
+        }
 
-            foreach (var name in record.Names)
+        // Every record is checked before any is written: a batch that fails writes nothing, so an
+        // error sink that gets it holds the only copy of each record.
+        var columns = _columns ?? batch.Records[0].Names.ToArray();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            foreach (var name in batch.Records[i].Names)
             {
-                if (Array.IndexOf(_columns, name) < 0)
+                if (Array.IndexOf(columns, name) < 0)
                 {
-                    throw new InvalidOperationException($"field '{name}' is not a column of the CSV file (its columns come from the first record: {string.Join(", ", _columns)})");
+                    throw new InvalidOperationException($"record {i} of the batch has field '{name}', which is not a column of the CSV file (its columns come from the first record: {string.Join(", ", columns)})");
                 }
             }
+        }
 
+        if (_columns is null)
+        {
+            _columns = columns;
+            CsvText.WriteRow(_text!, _columns, _delimiter);
+        }
+
+        foreach (var record in batch.Records)
+        {
             CsvText.WriteRow(_text!, _columns.Select(column => NumberText.Format(record[column])), _delimiter);
         }
 

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.RegularExpressions;
 using Flow.Batches;
+using Flow.Execution;
 using Flow.Parameters;
 using Flow.Serialization;
 using Microsoft.Extensions.Http.Resilience;
@@ -46,7 +47,7 @@ namespace Flow.Steps.BuiltIn;
 /// it outputs. URLs in messages lose their query (<c>?…</c>), where keys are often passed.
 /// </para>
 /// </remarks>
-internal sealed partial class HttpStep : IStep
+internal sealed partial class HttpStep : IStep, IRecordIsolatingStep
 {
     /// <summary>The name of the <see cref="IHttpClientFactory"/> client the step uses.</summary>
     public const string ClientName = "Flow.Http";
@@ -176,10 +177,59 @@ internal sealed partial class HttpStep : IStep
         }
     }
 
+    /// <summary>In Record mode each call stands alone: with an error sink, a record whose call fails costs only itself.</summary>
+    public bool IsolatesRecords => _mode == HttpMode.Record;
+
+    public async ValueTask<IsolatedOutput> ProcessIsolatingAsync(Batch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (!IsolatesRecords)
+        {
+            throw new InvalidOperationException("a batch is one request in Batch mode: it succeeds or fails as a whole");
+        }
+
+        if (batch.Count == 0)
+        {
+            return new IsolatedOutput(batch.Records, []);
+        }
+
+        var client = _clients.CreateClient(ClientName);
+        client.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
+        var failures = new List<(int Index, Exception Error)>();
+        var merged = await CallEachAsync(client, batch.Records, failures, isolate: true, cancellationToken).ConfigureAwait(false);
+
+        // A failed record was not merged into (merging waits for the answers): it is as it came.
+        var failed = failures.OrderBy(f => f.Index).Select(f => new RecordFailure(f.Index, batch.Records[f.Index], f.Error)).ToList();
+        if (failed.Count == 0)
+        {
+            return new IsolatedOutput(merged, failed);
+        }
+
+        var failedAt = failed.Select(f => f.Index).ToHashSet();
+        return new IsolatedOutput(merged.Where((_, i) => !failedAt.Contains(i)).ToList(), failed);
+    }
+
     private async Task<IReadOnlyList<Record>> ProcessRecordsAsync(HttpClient client, IReadOnlyList<Record> records, CancellationToken cancellationToken)
     {
-        var answers = new Record?[records.Count];
         var failures = new List<(int Index, Exception Error)>();
+        var merged = await CallEachAsync(client, records, failures, isolate: false, cancellationToken).ConfigureAwait(false);
+        if (failures.Count > 0)
+        {
+            // The first record in the batch that failed, whichever request finished first.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures.MinBy(f => f.Index).Error);
+        }
+
+        return merged;
+    }
+
+    /// <summary>
+    /// One call per record, <c>MaxConcurrency</c> at a time, answers merged into the records that
+    /// succeeded. Failures are collected; unless <paramref name="isolate"/>, the first one stops the
+    /// calls not yet made (the batch fails anyway).
+    /// </summary>
+    private async Task<IReadOnlyList<Record>> CallEachAsync(HttpClient client, IReadOnlyList<Record> records, List<(int Index, Exception Error)> failures, bool isolate, CancellationToken cancellationToken)
+    {
+        var answers = new Record?[records.Count];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var next = -1;
 
@@ -208,23 +258,32 @@ internal sealed partial class HttpStep : IStep
                         failures.Add((i, ex));
                     }
 
-                    await stop.CancelAsync().ConfigureAwait(false);
-                    return;
+                    if (!isolate)
+                    {
+                        await stop.CancelAsync().ConfigureAwait(false);
+                        return;
+                    }
                 }
             }
         }
 
         await Task.WhenAll(Enumerable.Range(0, Math.Min(_maxConcurrency, records.Count)).Select(_ => Work())).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        if (failures.Count > 0)
+        if (failures.Count > 0 && !isolate)
         {
-            // The first record in the batch that failed, whichever request finished first.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures.MinBy(f => f.Index).Error);
+            return records; // the caller fails the batch: nothing merged, its records as they came
         }
 
-        // Merged only once every call succeeded: a failed batch leaves its records as they came.
+        // Merged only once every call was answered: a failed batch leaves its records as they came,
+        // and so does a failed record.
+        var failed = failures.Select(f => f.Index).ToHashSet();
         for (var i = 0; i < records.Count; i++)
         {
+            if (failed.Contains(i))
+            {
+                continue;
+            }
+
             var answer = answers[i];
             if (_into is not null)
             {
