@@ -5,6 +5,7 @@ using Flow.Perf.Scenarios;
 namespace Flow.Perf;
 
 /// <summary>
+/// <c>all [--quick]</c>: every scenario, whole-process ones against their baseline programs, one table.
 /// <c>bench [filter]</c>: the BenchmarkDotNet micro-benchmarks (BenchmarkDotNet's own options work too,
 /// e.g. <c>bench --list flat</c>). <c>scenarios [options]</c>: the DESIGN.md performance targets as
 /// ratios against a baseline measured in the same process and run.
@@ -19,12 +20,15 @@ public static class Program
             case "bench":
                 RunBenchmarks(args[1..]);
                 return 0;
+            case "all":
+                return await AllCommand.RunAsync(AllOptions.Parse(args[1..])).ConfigureAwait(false);
             case "scenarios":
                 return await ScenarioRunner.RunAsync(ScenarioOptions.Parse(args[1..])).ConfigureAwait(false);
             default:
                 Console.Error.WriteLine("""
                     usage:
                       dotnet run -c Release --project perf/Flow.Perf -- bench [filter]
+                      dotnet run -c Release --project perf/Flow.Perf -- all [--quick] [--out file.json] [--redis host:port] [--flow path/to/flow.dll]
                       dotnet run -c Release --project perf/Flow.Perf -- scenarios [--only a,b,c,d,e,s] [--redis host:port] [--out file.json] [--quick] [--e-records N] [--e-batch N] [--e-micros N]
                         [--s-records N] [--s-batch N] [--s-delay 50ms] [--s-runs N] [--s-configs 1,2,c,2c,cf,cm,c@base] [--flow path/to/flow.dll] [--s-baseline other/flow.dll]
                     """);

@@ -361,7 +361,7 @@ internal static class StreamScenario
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>CPU time (user + system) of this process's children that were waited for: the flow processes.</summary>
-    private static TimeSpan ChildrenCpu()
+    internal static TimeSpan ChildrenCpu()
     {
         if (!OperatingSystem.IsLinux() || GetRusage(-1 /* RUSAGE_CHILDREN */, out var usage) != 0)
         {
