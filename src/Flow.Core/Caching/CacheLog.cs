@@ -61,6 +61,9 @@ internal static partial class CacheLog
     [LoggerMessage(EventId = 218, Level = LogLevel.Warning, Message = "{Pipeline}/{Step} batch {BatchIndex}: waited {Seconds} s for the worker holding its lease, which keeps it but writes no result; computing it here")]
     public static partial void GaveUpWaiting(ILogger logger, string pipeline, string step, long batchIndex, long seconds);
 
+    [LoggerMessage(EventId = 221, Level = LogLevel.Information, Message = "{Pipeline}/{Step}: {Reason}")]
+    public static partial void NotWorthCaching(ILogger logger, string pipeline, string step, string reason);
+
     [LoggerMessage(EventId = 220, Level = LogLevel.Debug, Message = "{Pipeline}/{Step} batch {BatchIndex}: not cached, {Failed} of its records failed and went to the error sink (a replay would lose them); the next run computes it again")]
     public static partial void NotCachedFailures(ILogger logger, string pipeline, string step, long batchIndex, int failed);
 

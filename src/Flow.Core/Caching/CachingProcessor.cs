@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Flow.Batches;
 using Flow.Execution;
 using Flow.Serialization;
@@ -55,6 +56,7 @@ internal sealed partial class CachingProcessor : ILookaheadProcessor
     /// <summary>Hashes the input and, with lookups on, fetches and decodes its cached output.</summary>
     public async ValueTask<PreparedBatch> PrepareAsync(Batch batch, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         _scope.Health.ThrowIfFailedFatally();
         // The input is hashed before the step runs: a step may change the records it is given.
         if ((batch.Encoded ?? TrySerialize(batch, batch.Records)) is not { } input)
@@ -64,7 +66,7 @@ internal sealed partial class CachingProcessor : ILookaheadProcessor
 
         var key = new CacheKey(_signature, _readsPosition ? CacheHash.Of(input.Span, batch.Id) : CacheHash.Of(input.Span));
         var replayed = _lookups ? await TryReplayAsync(batch, key, cancellationToken).ConfigureAwait(false) : null;
-        return new PreparedBatch(batch, new Lookup(key, replayed));
+        return new PreparedBatch(batch, new Lookup(key, replayed, Stopwatch.GetTimestamp() - started));
     }
 
     /// <summary>Replays a hit, or runs the step and hands its output to the write-behind.</summary>
@@ -79,7 +81,7 @@ internal sealed partial class CachingProcessor : ILookaheadProcessor
         if (lookup.Replayed is { } replayed)
         {
             CacheLog.Hit(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, lookup.Key.ToString());
-            return new StepOutput(replayed, Replayed: true, ComputeTicks: 0);
+            return new StepOutput(replayed, Replayed: true, ComputeTicks: 0) { ReplayTicks = lookup.Ticks };
         }
 
         return _leases is null
@@ -235,5 +237,8 @@ internal sealed partial class CachingProcessor : ILookaheadProcessor
 
     private void CacheFailed() => _stats?.AddCacheError();
 
-    private sealed record Lookup(CacheKey Key, Batch? Replayed);
+    /// <param name="Key">The batch's key.</param>
+    /// <param name="Replayed">The cached output, or null for a miss.</param>
+    /// <param name="Ticks">Stopwatch ticks the lookup took (hashing included): a hit's replay time.</param>
+    private sealed record Lookup(CacheKey Key, Batch? Replayed, long Ticks);
 }

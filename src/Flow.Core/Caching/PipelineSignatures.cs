@@ -55,6 +55,7 @@ internal sealed class PipelineSignatures
                 ["hash"] = step.Hash,
                 ["signature"] = JsonNode.Parse(step.SignatureJson),
                 ["averageBatchMs"] = step.AverageBatchTime.TotalMilliseconds,
+                ["averageReplayMs"] = step.AverageReplayTime.TotalMilliseconds,
             };
         }
 
@@ -102,11 +103,11 @@ internal sealed class PipelineSignatures
             foreach (var (name, node) in document["steps"]!.AsObject())
             {
                 var step = node!.AsObject();
-                var averageMs = (double?)step["averageBatchMs"] ?? 0;
                 steps[name] = new StepRecord(
                     (string)step["hash"]!,
                     step["signature"]!.AsObject().ToJsonString(),
-                    double.IsFinite(averageMs) && averageMs is >= 0 and < 1e12 ? TimeSpan.FromMilliseconds(averageMs) : TimeSpan.Zero);
+                    Milliseconds(step["averageBatchMs"]),
+                    Milliseconds(step["averageReplayMs"]));
             }
 
             return new PipelineSignatures(
@@ -123,6 +124,17 @@ internal sealed class PipelineSignatures
         }
     }
 
-    /// <summary>One step's signature in the last run.</summary>
-    internal sealed record StepRecord(string Hash, string SignatureJson, TimeSpan AverageBatchTime);
+    // A time kept in the document: zero (unknown) when missing or out of range.
+    private static TimeSpan Milliseconds(JsonNode? node)
+    {
+        var ms = (double?)node ?? 0;
+        return double.IsFinite(ms) && ms is >= 0 and < 1e12 ? TimeSpan.FromMilliseconds(ms) : TimeSpan.Zero;
+    }
+
+    /// <summary>One step's signature in the last run, and what its batches cost there.</summary>
+    /// <param name="Hash">The signature's hash.</param>
+    /// <param name="SignatureJson">The signature itself, for <c>flow cache explain</c>.</param>
+    /// <param name="AverageBatchTime">What computing one batch took on average (zero: never measured).</param>
+    /// <param name="AverageReplayTime">What replaying one batch from the cache took on average: hash, fetch, decode (zero: never measured).</param>
+    internal sealed record StepRecord(string Hash, string SignatureJson, TimeSpan AverageBatchTime, TimeSpan AverageReplayTime = default);
 }

@@ -36,6 +36,10 @@ internal static class SignatureExplainer
                 verdict = "new step: computes every batch";
                 changed.Add(node.Name);
             }
+            else if (before.Hash == signature.Hash && CacheWorth.NotWorthIt(node.Definition, before) is { } reason)
+            {
+                verdict = "unchanged, but " + reason;
+            }
             else if (before.Hash == signature.Hash)
             {
                 verdict = upstream.Count == 0

@@ -37,9 +37,19 @@ internal sealed class StepCacheRun
             _signatures[node.Name] = signature;
         }
 
-        if (_last is not null && _last.Steps.TryGetValue(node.Name, out var before) && before.Hash == signature.Hash)
+        var before = _last is not null && _last.Steps.TryGetValue(node.Name, out var record) && record.Hash == signature.Hash ? record : null;
+        if (before is not null)
         {
             stats.PreviousAverage = before.AverageBatchTime;
+            stats.PreviousReplay = before.AverageReplayTime;
+        }
+
+        // A refresh (no lookups) writes every step's results; otherwise a step cheaper to compute than to replay runs uncached.
+        if (_scope.Settings.Lookups && CacheWorth.NotWorthIt(node.Node.Definition, before) is { } reason)
+        {
+            stats.NotCached = reason;
+            CacheLog.NotWorthCaching(_scope.Logger, _plan.Name, node.Name, reason);
+            return step;
         }
 
         var lookups = _scope.Settings.Lookups && node.Node.Definition.UseCache;
@@ -74,7 +84,11 @@ internal sealed class StepCacheRun
         {
             steps = _signatures.ToDictionary(
                 s => s.Key,
-                s => new PipelineSignatures.StepRecord(s.Value.Hash, s.Value.Json, result.Nodes.Single(n => n.Name == s.Key).AverageCompute),
+                s =>
+                {
+                    var node = result.Nodes.Single(n => n.Name == s.Key);
+                    return new PipelineSignatures.StepRecord(s.Value.Hash, s.Value.Json, node.AverageCompute, node.AverageReplay);
+                },
                 StringComparer.Ordinal);
         }
 

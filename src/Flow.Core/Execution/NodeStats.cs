@@ -19,6 +19,9 @@ internal sealed class NodeStats
     private long _elapsedTicks;
     private long _computeTicks;
     private long _previousAverageTicks;
+    private long _replayTicks;
+    private long _previousReplayTicks;
+    private string? _notCached;
 
     public NodeStats(string pipeline, string name, NodeKind kind, string type)
     {
@@ -87,6 +90,34 @@ internal sealed class NodeStats
         set => Interlocked.Exchange(ref _previousAverageTicks, value.Ticks);
     }
 
+    /// <summary>
+    /// Average time a hit took to replay (hash, fetch, check, decode) in this run, or, in a run
+    /// without hits, what the last run that had some measured (<see cref="PreviousReplay"/>).
+    /// </summary>
+    public TimeSpan AverageReplay
+    {
+        get
+        {
+            var hits = Hits;
+            return hits == 0
+                ? TimeSpan.FromTicks(Interlocked.Read(ref _previousReplayTicks))
+                : TimeSpan.FromTicks(ToTimeSpanTicks(Interlocked.Read(ref _replayTicks)) / hits);
+        }
+    }
+
+    /// <summary>The average replay time of the step's last run with hits (from the cache's record of it).</summary>
+    public TimeSpan PreviousReplay
+    {
+        set => Interlocked.Exchange(ref _previousReplayTicks, value.Ticks);
+    }
+
+    /// <summary>Why the step ran uncached in this run although the cache is on (it is cheaper to compute than to replay), or null.</summary>
+    public string? NotCached
+    {
+        get => Volatile.Read(ref _notCached);
+        set => Volatile.Write(ref _notCached, value);
+    }
+
     /// <summary>Estimated compute time the cache saved: hits and batches waited for, times the average time of a computed batch.</summary>
     public TimeSpan Saved => AverageCompute * (Hits + Waited);
 
@@ -107,8 +138,10 @@ internal sealed class NodeStats
         FlowMetrics.Miss(Pipeline, Name);
     }
 
-    public void AddHit()
+    /// <summary>Counts a batch replayed from the cache, and how long the replay took (stopwatch ticks).</summary>
+    public void AddHit(long replayStopwatchTicks = 0)
     {
+        Interlocked.Add(ref _replayTicks, replayStopwatchTicks);
         Interlocked.Increment(ref _hits);
         FlowMetrics.Hit(Pipeline, Name);
     }

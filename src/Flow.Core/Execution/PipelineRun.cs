@@ -382,7 +382,7 @@ internal sealed class PipelineRun
         }
         else if (output.Replayed)
         {
-            stats.AddHit();
+            stats.AddHit(output.ReplayTicks);
         }
         else
         {

@@ -20,4 +20,7 @@ internal readonly record struct StepOutput(Batch Batch, bool Replayed, long Comp
     /// none did. Output with failures is never cached: the failed records would be lost on a replay.
     /// </summary>
     public IReadOnlyList<RecordFailure>? Failures { get; init; }
+
+    /// <summary>For a hit: stopwatch ticks the replay took (hashing the input, fetching, checking and decoding the entry).</summary>
+    public long ReplayTicks { get; init; }
 }

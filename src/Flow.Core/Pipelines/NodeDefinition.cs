@@ -24,6 +24,9 @@ internal sealed record NodeDefinition
     /// <summary>Whether the caching decorator wraps this step (steps only).</summary>
     public bool UseCache { get; init; } = true;
 
+    /// <summary>True when <c>UseCache: true</c> is written on the step: cached even when it is cheaper to compute than to replay.</summary>
+    public bool CacheForced { get; init; }
+
     /// <summary>The step's declared code version, part of its cache signature.</summary>
     public string? Version { get; init; }
 

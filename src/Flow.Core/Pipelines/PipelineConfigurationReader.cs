@@ -126,6 +126,7 @@ internal static class PipelineConfigurationReader
             Params = ParamNode.FromConfiguration(section.GetSection("Params")),
             ConfigPath = path,
             UseCache = ReadBool(section, "UseCache", path, true, errors),
+            CacheForced = section["UseCache"] is not null && ReadBool(section, "UseCache", path, true, []),
             Version = section["Version"],
             Parallelism = ReadParallelism(section, path, errors),
             CacheTtl = ReadDuration(section, "CacheTtl", path, errors),

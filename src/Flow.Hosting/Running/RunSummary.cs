@@ -40,6 +40,12 @@ internal static class RunSummary
             AppendRow(text, row, widths);
         }
 
+        // Why a step's batches were all computed although the cache is on.
+        foreach (var step in steps.Where(s => s.NotCached is not null))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  {step.Name}: {step.NotCached}").AppendLine();
+        }
+
         return text.ToString().TrimEnd();
     }
 
@@ -160,5 +166,9 @@ internal static class RunSummary
         writer.WriteNumber("recordsOut", node.RecordsOut);
         writer.WriteNumber("errorsRouted", node.ErrorsRouted);
         writer.WriteNumber("elapsedMs", (long)node.Elapsed.TotalMilliseconds);
+        if (node.NotCached is { } reason)
+        {
+            writer.WriteString("notCached", reason);
+        }
     }
 }

@@ -438,6 +438,48 @@ public abstract class StepCacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StepCheaperToComputeThanToReplay_RunsUncached_TheOthersStillHit_AndUseCacheTrueCachesIt()
+    {
+        await RunAsync(Flights());
+        var warm = await RunAsync(Flights());
+        AssertAllHits(warm, "late");
+        var measured = await SignaturesAsync();
+        Assert.True(measured.Steps["late"].AverageReplayTime > TimeSpan.Zero, "a run with hits records what a replay cost");
+
+        // As the last run might have found it: 'late' cost far less to compute than to replay, the others far more.
+        var cheap = measured.Steps.ToDictionary(s => s.Key, s => s.Value with { AverageBatchTime = TimeSpan.FromSeconds(1) }, StringComparer.Ordinal);
+        cheap["late"] = measured.Steps["late"] with { AverageBatchTime = TimeSpan.FromMilliseconds(0.01), AverageReplayTime = TimeSpan.FromMilliseconds(40) };
+        await Harness.WithStoreAsync(Settings(), async store =>
+        {
+            await store.SetMetadataAsync(PipelineSignatures.MetadataName(Name), new PipelineSignatures(Name, measured.SavedAt, cheap).ToBytes(), CancellationToken.None);
+            return true;
+        });
+        var plan = await Harness.PlanAsync(Flights());
+        var explained = Assert.Single(SignatureExplainer.Explain(plan, await SignaturesAsync()), l => l.StartsWith("  late:", StringComparison.Ordinal));
+        Assert.Equal("  late: unchanged, but not worth caching: in the last run a batch took 0.01 ms to compute and 40 ms to replay from the cache, so it computes (UseCache: true caches it anyway)", explained);
+
+        Harness.Probes.ResetAll();
+        var uncached = await RunAsync(Flights());
+
+        AssertAllComputed(uncached, "late");
+        Assert.StartsWith("not worth caching: in the last run a batch took 0.01 ms", uncached.Node("late").NotCached, StringComparison.Ordinal);
+        AssertAllHits(uncached, "tag");
+        AssertAllHits(uncached, "score"); // its input bytes are the same, computed or replayed
+        Assert.Null(uncached.Node("score").NotCached);
+        Assert.Equal((await RunWithoutCacheAsync(Flights())).Output, uncached.Output);
+
+        // The replay cost it was judged by is kept, so the next run decides the same; UseCache: true overrides it.
+        Assert.Equal(TimeSpan.FromMilliseconds(40), (await SignaturesAsync()).Steps["late"].AverageReplayTime);
+        var forced = await RunAsync(Pipeline(Name, Tag(), Step("late", "Filter", new { Where = "delay > 15" }, useCache: true), Score()));
+        AssertAllHits(forced, "late");
+        Assert.Null(forced.Node("late").NotCached);
+    }
+
+    private async Task<PipelineSignatures> SignaturesAsync() =>
+        PipelineSignatures.TryRead(await Harness.WithStoreAsync(Settings(), store => store.GetMetadataAsync(PipelineSignatures.MetadataName(Name), CancellationToken.None)))
+        ?? throw new InvalidOperationException("no record of the last run");
+
+    [Fact]
     public async Task ClearWithOnePipelinesSignatures_RemovesItsEntries_AndLeavesAnotherPipelines()
     {
         var alpha = Pipeline("alpha", Step("tag", "Counting", new { Field = "alpha" }), Step("late", "Filter", new { Where = "delay > 15" }));
