@@ -116,6 +116,7 @@ public sealed class PipelineBuilder
             Params = ParamNode.FromObject(parameters),
             ConfigPath = $"{_path}:{section}:{list.Count.ToString(CultureInfo.InvariantCulture)}",
             UseCache = options?.UseCache ?? true,
+            CacheForced = options?.UseCache == true,
             Version = options?.Version,
             Parallelism = options?.Parallelism ?? 1,
             CacheTtl = options?.CacheTtl,

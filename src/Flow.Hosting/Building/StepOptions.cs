@@ -8,8 +8,12 @@ public sealed record StepOptions
     /// <summary>Names of the nodes this step reads; null (default) reads the previous step (the sources, for the first step).</summary>
     public IReadOnlyList<string>? Inputs { get; init; }
 
-    /// <summary>Whether the step's results are cached. Default true.</summary>
-    public bool UseCache { get; init; } = true;
+    /// <summary>
+    /// Whether the step's results are cached. Null (default): cached, unless the last run found the
+    /// step cheaper to compute than to replay; true: always cached; false: never looked up (results
+    /// still written back, a refresh).
+    /// </summary>
+    public bool? UseCache { get; init; }
 
     /// <summary>The step's code version: bump it when its logic changes, so its cached results are not reused.</summary>
     public string? Version { get; init; }

@@ -167,21 +167,21 @@ public abstract class StepCacheContractTests : IAsyncLifetime
         // the other order with 1.0, and C# with a dictionary in the other order. Value is read as a
         // number, so its formatting does not count; Note is never read, so only its key order may vary.
         var fieldFirst = Pipeline(Name,
-            Step("tag", "Counting", JsonNode.Parse("""{ "Field": "tagged", "Value": 1 }""")),
-            Step("score", "Counting", JsonNode.Parse("""{ "Field": "score", "Value": 2, "Note": { "b": "1", "a": "2" } }""")));
+            Step("tag", "Counting", JsonNode.Parse("""{ "Field": "tagged", "Value": 1 }"""), useCache: true),
+            Step("score", "Counting", JsonNode.Parse("""{ "Field": "score", "Value": 2, "Note": { "b": "1", "a": "2" } }"""), useCache: true));
         var valueFirst = Pipeline(Name,
-            Step("tag", "Counting", JsonNode.Parse("""{ "Value": 1.0, "Field": "tagged" }""")),
-            Step("score", "Counting", JsonNode.Parse("""{ "Note": { "a": "2", "b": "1" }, "Value": 2.00e0, "Field": "score" }""")));
+            Step("tag", "Counting", JsonNode.Parse("""{ "Value": 1.0, "Field": "tagged" }"""), useCache: true),
+            Step("score", "Counting", JsonNode.Parse("""{ "Note": { "a": "2", "b": "1" }, "Value": 2.00e0, "Field": "score" }"""), useCache: true));
         var builder = new PipelineBuilder(Name)
             .BatchSize(BatchSize)
             .Source("flights", "Json", new { Path = FlightsPath })
-            .Step("tag", "Counting", new Dictionary<string, object> { ["Value"] = "1.0", ["Field"] = "tagged" })
+            .Step("tag", "Counting", new Dictionary<string, object> { ["Value"] = "1.0", ["Field"] = "tagged" }, new StepOptions { UseCache = true })
             .Step("score", "Counting", new Dictionary<string, object>
             {
                 ["Value"] = 2.0,
                 ["Note"] = new Dictionary<string, object> { ["b"] = "1", ["a"] = 2 },
                 ["Field"] = "score",
-            })
+            }, new StepOptions { UseCache = true })
             .Sink("out", "Collect");
         var code = builder.Build();
 
@@ -440,8 +440,10 @@ public abstract class StepCacheContractTests : IAsyncLifetime
     [Fact]
     public async Task StepCheaperToComputeThanToReplay_RunsUncached_TheOthersStillHit_AndUseCacheTrueCachesIt()
     {
-        await RunAsync(Flights());
-        var warm = await RunAsync(Flights());
+        // 'late' as configured by default (no UseCache), the others forced.
+        var flights = Pipeline(Name, Tag(), Step("late", "Filter", new { Where = "delay > 15" }), Score());
+        await RunAsync(flights);
+        var warm = await RunAsync(flights);
         AssertAllHits(warm, "late");
         var measured = await SignaturesAsync();
         Assert.True(measured.Steps["late"].AverageReplayTime > TimeSpan.Zero, "a run with hits records what a replay cost");
@@ -454,23 +456,23 @@ public abstract class StepCacheContractTests : IAsyncLifetime
             await store.SetMetadataAsync(PipelineSignatures.MetadataName(Name), new PipelineSignatures(Name, measured.SavedAt, cheap).ToBytes(), CancellationToken.None);
             return true;
         });
-        var plan = await Harness.PlanAsync(Flights());
+        var plan = await Harness.PlanAsync(flights);
         var explained = Assert.Single(SignatureExplainer.Explain(plan, await SignaturesAsync()), l => l.StartsWith("  late:", StringComparison.Ordinal));
         Assert.Equal("  late: unchanged, but not worth caching: in the last run a batch took 0.01 ms to compute and 40 ms to replay from the cache, so it computes (UseCache: true caches it anyway)", explained);
 
         Harness.Probes.ResetAll();
-        var uncached = await RunAsync(Flights());
+        var uncached = await RunAsync(flights);
 
         AssertAllComputed(uncached, "late");
         Assert.StartsWith("not worth caching: in the last run a batch took 0.01 ms", uncached.Node("late").NotCached, StringComparison.Ordinal);
         AssertAllHits(uncached, "tag");
         AssertAllHits(uncached, "score"); // its input bytes are the same, computed or replayed
         Assert.Null(uncached.Node("score").NotCached);
-        Assert.Equal((await RunWithoutCacheAsync(Flights())).Output, uncached.Output);
+        Assert.Equal((await RunWithoutCacheAsync(flights)).Output, uncached.Output);
 
         // The replay cost it was judged by is kept, so the next run decides the same; UseCache: true overrides it.
         Assert.Equal(TimeSpan.FromMilliseconds(40), (await SignaturesAsync()).Steps["late"].AverageReplayTime);
-        var forced = await RunAsync(Pipeline(Name, Tag(), Step("late", "Filter", new { Where = "delay > 15" }, useCache: true), Score()));
+        var forced = await RunAsync(Flights());
         AssertAllHits(forced, "late");
         Assert.Null(forced.Node("late").NotCached);
     }
@@ -537,11 +539,13 @@ public abstract class StepCacheContractTests : IAsyncLifetime
 
     internal static PipelineDefinition Flights(string where = "delay > 15") => Pipeline(Name, Tag(), Late(where), Score());
 
-    internal static JsonObject Tag(bool? useCache = null) => Step("tag", "Counting", new { Field = "tagged", Value = 1 }, useCache);
+    // The steps are cheap stand-ins for expensive ones: UseCache: true keeps them cached whatever
+    // the last run measured (else a third run would find them cheaper to compute than to replay).
+    internal static JsonObject Tag(bool? useCache = true) => Step("tag", "Counting", new { Field = "tagged", Value = 1 }, useCache);
 
-    internal static JsonObject Late(string where = "delay > 15") => Step("late", "Filter", new { Where = where });
+    internal static JsonObject Late(string where = "delay > 15") => Step("late", "Filter", new { Where = where }, useCache: true);
 
-    internal static JsonObject Score(string? cacheTtl = null) => Step("score", "Counting", new { Field = "score", Value = 2 }, cacheTtl: cacheTtl);
+    internal static JsonObject Score(string? cacheTtl = null) => Step("score", "Counting", new { Field = "score", Value = 2 }, useCache: true, cacheTtl: cacheTtl);
 
     internal string SignatureOf(PipelineDefinition definition, string step) =>
         StepSignature.For(Harness.PlanAsync(definition).GetAwaiter().GetResult().Validated[step]).Hash;
