@@ -37,7 +37,7 @@ public sealed class ResumeTests
               "Sources": [ { "Name": "flights", "Type": "Json", "Params": { "Path": {{TestData.Quote(TestData.FlightsJson)}} } } ],
               "Steps": [
                 { "Name": "slow", "Type": "Sleep", "Params": { "PerBatch": "100ms" } },
-                { "Name": "late", "Type": "Filter", "Params": { "Where": "delay > 15" } }
+                { "Name": "late", "Type": "Filter", "UseCache": true, "Params": { "Where": "delay > 15" } }
               ],
               "Sinks": [ { "Name": "out", "Type": "JsonLines", "Params": { "Path": "out/late.jsonl" } } ]
             }

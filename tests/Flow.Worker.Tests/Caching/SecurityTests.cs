@@ -24,7 +24,7 @@ public sealed class SecurityTests
             {
               "BatchSize": 1000,
               "Sources": [ { "Name": "flights", "Type": "Json", "Params": { "Path": {{TestData.Quote(TestData.FlightsJson)}} } } ],
-              "Steps": [ { "Name": "late", "Type": "Filter", "Params": { "Where": "delay > 15" } } ],
+              "Steps": [ { "Name": "late", "Type": "Filter", "UseCache": true, "Params": { "Where": "delay > 15" } } ],
               "Sinks": [ { "Name": "out", "Type": "JsonLines", "Params": { "Path": "out/late.jsonl" } } ]
             }
             """);
