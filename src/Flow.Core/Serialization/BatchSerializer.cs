@@ -462,6 +462,7 @@ internal static class BatchSerializer
         private int _position;
         private string[] _names;
         private int[] _used;
+        private string[]? _layout;
         private int _stamp;
         private string?[]? _shortStrings;
 
@@ -471,6 +472,7 @@ internal static class BatchSerializer
             _position = 0;
             _names = [];
             _used = [];
+            _layout = null;
             _stamp = 0;
             _shortStrings = null;
         }
@@ -519,7 +521,9 @@ internal static class BatchSerializer
         {
             // Every field takes at least two bytes (a name index and a tag).
             var fieldCount = ReadCount(Remaining / 2, "field count");
-            var record = new Record(fieldCount);
+
+            // Top-level records share the previous one's names array while their fields match it.
+            var record = depth == 0 && _layout is not null ? new Record(_layout, fieldCount) : new Record(fieldCount);
 
             // A top-level record marks the names it used with its own stamp, so a repeated name is one
             // array read, not a scan; a nested record (read in the middle of its parent, which would
@@ -547,6 +551,11 @@ internal static class BatchSerializer
 
                 // Values read here are already of the record's kinds: no normalizing, no second lookup.
                 record.Append(name, value);
+            }
+
+            if (depth == 0)
+            {
+                _layout = record.ShareNames();
             }
 
             return record;

@@ -69,6 +69,7 @@ internal sealed class JsonRecordReader
     private readonly string?[] _shortStrings = new string?[ShortStringSlots];
     private readonly byte[]?[] _nameBytes = new byte[]?[NameCacheSize];
     private int _topCapacity = 8;
+    private string[]? _layout;
 
     // The field path of the value being read, by depth: a name, or null and an array index.
     private readonly string?[] _pathNames = new string?[BatchSerializer.MaxDepth + 2];
@@ -190,7 +191,8 @@ internal sealed class JsonRecordReader
     private bool TryReadObject(ref Utf8JsonReader reader, int depth, out Record? record)
     {
         var top = depth == 0;
-        var result = new Record(top ? _topCapacity : 4);
+        // Top-level records share the previous one's names array while their fields match it.
+        var result = top && _layout is not null ? new Record(_layout, _topCapacity) : new Record(top ? _topCapacity : 4);
         record = result;
         HashSet<string>? keys = null;
         while (true)
@@ -225,6 +227,7 @@ internal sealed class JsonRecordReader
         if (top)
         {
             _topCapacity = Math.Max(result.Count, 1);
+            _layout = result.ShareNames();
         }
 
         return true;
