@@ -21,6 +21,10 @@ public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
     private object?[] _values;
     private int _count;
 
+    // Records read from one file or batch mostly have the same fields in the same order: readers
+    // hand them one names array, shared until a record changes its names (then it copies its own).
+    private bool _namesShared;
+
     /// <summary>Creates an empty record.</summary>
     public Record() : this(8)
     {
@@ -32,6 +36,24 @@ public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
         capacity = Math.Max(capacity, 1);
         _names = new string[capacity];
         _values = new object?[capacity];
+    }
+
+    /// <summary>
+    /// An empty record for a reader that expects the fields named in <paramref name="layout"/>, in that
+    /// order: while <see cref="Append"/> adds exactly those names, the array is shared, not copied.
+    /// </summary>
+    internal Record(string[] layout, int capacity)
+    {
+        _names = layout;
+        _values = new object?[Math.Max(capacity, 1)];
+        _namesShared = true;
+    }
+
+    /// <summary>The names array, for a reader to hand to the next record as its layout (then shared by both).</summary>
+    internal string[] ShareNames()
+    {
+        _namesShared = true;
+        return _names;
     }
 
     /// <summary>Number of fields.</summary>
@@ -94,15 +116,37 @@ public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
     /// </summary>
     internal void Append(string name, object? value)
     {
-        if (_count == _names.Length)
+        if (_namesShared && _count < _names.Length && _count < _values.Length && ReferenceEquals(_names[_count], name))
         {
-            Array.Resize(ref _names, _count * 2);
-            Array.Resize(ref _values, _count * 2);
+            // The shared layout already names this field here.
+            _values[_count] = value;
+            _count++;
+            return;
+        }
+
+        OwnNames();
+        if (_count == _names.Length || _count == _values.Length)
+        {
+            var capacity = Math.Max(_count * 2, 1);
+            Array.Resize(ref _names, capacity);
+            Array.Resize(ref _values, capacity);
         }
 
         _names[_count] = name;
         _values[_count] = value;
         _count++;
+    }
+
+    // Before the names change: a shared array becomes this record's own copy.
+    private void OwnNames()
+    {
+        if (_namesShared)
+        {
+            var own = new string[Math.Max(_values.Length, _count)];
+            Array.Copy(_names, own, _count);
+            _names = own;
+            _namesShared = false;
+        }
     }
 
     /// <summary>Removes a field; false when it was not there.</summary>
@@ -114,6 +158,7 @@ public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
             return false;
         }
 
+        OwnNames();
         _count--;
         Array.Copy(_names, i + 1, _names, i, _count - i);
         Array.Copy(_values, i + 1, _values, i, _count - i);
@@ -141,6 +186,7 @@ public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
             return true;
         }
 
+        OwnNames();
         _names[i] = newName;
         return true;
     }

@@ -622,6 +622,15 @@ internal sealed partial class FileCacheStore : ICacheStore
                     }
                 }
 
+                // An entry written again (a refresh, or the same input batch twice in a run) replaces the
+                // old file. The old one goes first: renaming over an existing file makes ext4 (auto_da_alloc)
+                // write the new file's data to disk before the rename, a synchronous write per entry that
+                // the cache does not need. In between, a reader finds no entry: a miss, as after a crash.
+                if (File.Exists(finalPath))
+                {
+                    File.Delete(finalPath);
+                }
+
                 File.Move(temp, finalPath, overwrite: true);
                 return;
             }

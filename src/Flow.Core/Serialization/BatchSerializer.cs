@@ -461,6 +461,9 @@ internal static class BatchSerializer
         private readonly ReadOnlySpan<byte> _data;
         private int _position;
         private string[] _names;
+        private int[] _used;
+        private string[]? _layout;
+        private int _stamp;
         private string?[]? _shortStrings;
 
         public Reader(ReadOnlySpan<byte> data)
@@ -468,6 +471,9 @@ internal static class BatchSerializer
             _data = data;
             _position = 0;
             _names = [];
+            _used = [];
+            _layout = null;
+            _stamp = 0;
             _shortStrings = null;
         }
 
@@ -489,6 +495,7 @@ internal static class BatchSerializer
             // Every name takes at least one byte (its length).
             var nameCount = ReadCount(Remaining, "name count");
             _names = nameCount == 0 ? [] : new string[nameCount];
+            _used = nameCount == 0 ? [] : new int[nameCount];
             for (var i = 0; i < nameCount; i++)
             {
                 _names[i] = ReadUtf8("field name");
@@ -514,7 +521,14 @@ internal static class BatchSerializer
         {
             // Every field takes at least two bytes (a name index and a tag).
             var fieldCount = ReadCount(Remaining / 2, "field count");
-            var record = new Record(fieldCount);
+
+            // Top-level records share the previous one's names array while their fields match it.
+            var record = depth == 0 && _layout is not null ? new Record(_layout, fieldCount) : new Record(fieldCount);
+
+            // A top-level record marks the names it used with its own stamp, so a repeated name is one
+            // array read, not a scan; a nested record (read in the middle of its parent, which would
+            // overwrite the parent's marks) scans its few fields instead.
+            var stamp = depth == 0 ? ++_stamp : 0;
             for (var i = 0; i < fieldCount; i++)
             {
                 var nameIndex = ReadVarint32("name index");
@@ -524,11 +538,24 @@ internal static class BatchSerializer
                 }
 
                 var value = ReadValue(depth);
-                record.Set(_names[nameIndex], value);
-                if (record.Count != i + 1)
+                var name = _names[nameIndex];
+                if (depth == 0 ? _used[nameIndex] == stamp : record.Contains(name))
                 {
-                    throw Malformed($"field '{_names[nameIndex]}' appears twice in one record");
+                    throw Malformed($"field '{name}' appears twice in one record");
                 }
+
+                if (depth == 0)
+                {
+                    _used[nameIndex] = stamp;
+                }
+
+                // Values read here are already of the record's kinds: no normalizing, no second lookup.
+                record.Append(name, value);
+            }
+
+            if (depth == 0)
+            {
+                _layout = record.ShareNames();
             }
 
             return record;

@@ -123,11 +123,15 @@ internal sealed class JsonArrayReader
         _records.Origin = origin;
         var reader = new Utf8JsonReader(span, _text.IsFinal, _state);
         var committed = 0;
+
+        // In the final window, whether only whitespace is left is a comparison with the last content
+        // byte, found once: a scan of the rest before every item would make the window quadratic.
+        var lastContent = _text.IsFinal ? span.LastIndexOfAnyExcept(JsonRecordReader.Whitespace) : int.MaxValue;
         try
         {
             while (true)
             {
-                if (_text.IsFinal && span[(int)reader.BytesConsumed..].IndexOfAnyExcept(JsonRecordReader.Whitespace) < 0)
+                if (reader.BytesConsumed > lastContent)
                 {
                     throw EndedEarly();
                 }

@@ -139,7 +139,8 @@ internal sealed class JsonLinesReader
     private bool TryParseLine(ReadOnlySpan<byte> line, int origin, out Record record)
     {
         record = null!;
-        if (line.IndexOfAnyExcept(JsonRecordReader.Whitespace) < 0)
+        // Nearly every line starts with its '{': only a line that does not can be blank.
+        if ((line.IsEmpty || line[0] != (byte)'{') && line.IndexOfAnyExcept(JsonRecordReader.Whitespace) < 0)
         {
             return false;
         }
@@ -175,7 +176,7 @@ internal sealed class JsonLinesReader
         }
 
         var after = (int)reader.BytesConsumed;
-        var extra = line[after..].IndexOfAnyExcept(JsonRecordReader.Whitespace);
+        var extra = after == line.Length ? -1 : line[after..].IndexOfAnyExcept(JsonRecordReader.Whitespace);
         if (extra >= 0)
         {
             var index = origin + after + extra;

@@ -60,8 +60,16 @@ internal sealed class JsonRecordReader
     private JsonTextBuffer _text;
     private readonly ILogger _logger;
     private readonly string?[] _names = new string?[NameCacheSize];
+
+    // Short ASCII values (codes, flags, categories) repeat record after record: one instance per
+    // distinct value in a small table saves an allocation and a transcoding per repeat. A hash
+    // collision only replaces the slot.
+    private const int ShortStringMaxLength = 16;
+    private const int ShortStringSlots = 512;
+    private readonly string?[] _shortStrings = new string?[ShortStringSlots];
     private readonly byte[]?[] _nameBytes = new byte[]?[NameCacheSize];
     private int _topCapacity = 8;
+    private string[]? _layout;
 
     // The field path of the value being read, by depth: a name, or null and an array index.
     private readonly string?[] _pathNames = new string?[BatchSerializer.MaxDepth + 2];
@@ -183,7 +191,8 @@ internal sealed class JsonRecordReader
     private bool TryReadObject(ref Utf8JsonReader reader, int depth, out Record? record)
     {
         var top = depth == 0;
-        var result = new Record(top ? _topCapacity : 4);
+        // Top-level records share the previous one's names array while their fields match it.
+        var result = top && _layout is not null ? new Record(_layout, _topCapacity) : new Record(top ? _topCapacity : 4);
         record = result;
         HashSet<string>? keys = null;
         while (true)
@@ -218,6 +227,7 @@ internal sealed class JsonRecordReader
         if (top)
         {
             _topCapacity = Math.Max(result.Count, 1);
+            _layout = result.ShareNames();
         }
 
         return true;
@@ -255,7 +265,7 @@ internal sealed class JsonRecordReader
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
-                value = ReadString(ref reader, depth, isName: false);
+                value = ReadStringValue(ref reader, depth);
                 return true;
             case JsonTokenType.Number:
                 value = ReadNumber(ref reader, depth);
@@ -341,6 +351,38 @@ internal sealed class JsonRecordReader
         _nameBytes[position] = raw.ToArray();
         _names[position] = name;
         return name;
+    }
+
+    private string ReadStringValue(ref Utf8JsonReader reader, int depth)
+    {
+        if (reader.ValueIsEscaped)
+        {
+            return ReadString(ref reader, depth, isName: false);
+        }
+
+        // Unescaped ASCII bytes are the string's characters exactly (the reader has already refused
+        // control characters), so they can be compared with a cached instance as they are.
+        var raw = reader.ValueSpan;
+        if (raw.Length is 0 or > ShortStringMaxLength || !Ascii.IsValid(raw))
+        {
+            return ReadString(ref reader, depth, isName: false);
+        }
+
+        var hash = 2166136261u;
+        foreach (var b in raw)
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
+        var slot = (int)((hash ^ (hash >> 15)) & (ShortStringSlots - 1));
+        if (_shortStrings[slot] is { } cached && Ascii.Equals(raw, cached))
+        {
+            return cached;
+        }
+
+        var value = Encoding.ASCII.GetString(raw);
+        _shortStrings[slot] = value;
+        return value;
     }
 
     private string ReadString(ref Utf8JsonReader reader, int depth, bool isName)

@@ -427,6 +427,20 @@ public sealed class JsonRecordReaderTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ToListAsync(JsonArrayReader.ReadAsync(Utf8("[{\"a\":1}]"), "data.json", NullLogger.Instance, cancel.Token)));
     }
 
+    [Fact]
+    public async Task ReadAsync_ShortValuesRepeatedAndDistinct_EachReadAsWritten()
+    {
+        // Short ASCII values are shared through a table with collisions: every value must still be its own text.
+        var values = Enumerable.Range(0, 3000).Select(i => (i % 7 == 0 ? "LAX" : $"v{i % 1500}") + (i % 11 == 0 ? "\u00e9" : string.Empty)).ToList();
+        var lines = string.Join("\n", values.Select((v, i) => $$"""{"code":"{{v}}","long":"{{new string('x', i % 20)}}","esc":"a\"b"}"""));
+
+        var records = await ReadLinesAsync(lines);
+
+        Assert.Equal(values, records.Select(r => (string)r["code"]!));
+        Assert.Equal(Enumerable.Range(0, 3000).Select(i => new string('x', i % 20)), records.Select(r => (string)r["long"]!));
+        Assert.All(records, r => Assert.Equal("a\"b", r["esc"]));
+    }
+
     private static Stream Utf8(string text) => new MemoryStream(Encoding.UTF8.GetBytes(text));
 
     private static Task<List<Record>> ReadLinesAsync(string text, int bufferSize = Default, ILogger? logger = null) =>

@@ -7,6 +7,7 @@ namespace Flow.Steps.BuiltIn;
 internal sealed class SelectStep : RecordStep
 {
     private readonly IReadOnlyList<string> _fields;
+    private readonly bool _distinct;
 
     public SelectStep(NodeParameters parameters)
     {
@@ -15,11 +16,25 @@ internal sealed class SelectStep : RecordStep
         {
             throw parameters.Error("Fields", "is required: the list of fields to keep");
         }
+
+        _distinct = _fields.Distinct(StringComparer.Ordinal).Count() == _fields.Count;
     }
 
     protected override Record? Process(Record record)
     {
         var selected = new Record(_fields.Count);
+        if (_distinct)
+        {
+            // Names known distinct: each field goes at the end, without looking for an earlier one.
+            for (var i = 0; i < _fields.Count; i++)
+            {
+                var field = _fields[i];
+                selected.Append(field, RecordValue.Normalize(record[field]));
+            }
+
+            return selected;
+        }
+
         foreach (var field in _fields)
         {
             selected.Set(field, record[field]);
