@@ -326,7 +326,7 @@ internal static class AllCommand
         await File.WriteAllTextAsync(config, Config(null, ctx.Redis, prefix, $$"""
             "BatchSize": {{BatchSize}},
             "Sources": [ { "Name": "flights", "Type": "Json", "Params": { "Path": {{Q(input)}} } } ],
-            "Steps": [ { "Name": "enrich", "Type": "Compute", "Params": { "Set": { "delay_hours": "round(delay / 60, 2)", "route": "origin + '-' + destination" } } } ],
+            "Steps": [ { "Name": "enrich", "Type": "Compute", "UseCache": true, "Params": { "Set": { "delay_hours": "round(delay / 60, 2)", "route": "origin + '-' + destination" } } } ],
             "Sinks": [ { "Name": "out", "Type": "JsonLines", "Params": { "Path": {{Q(output)}} } } ]
             """)).ConfigureAwait(false);
         var batches = (records + BatchSize - 1) / BatchSize;
