@@ -20,7 +20,7 @@ internal static class ErrorRecords
             error.Set("source", batch.Source);
             error.Set("batch", batch.Index);
             error.Set("index", (long)failure.Index);
-            error.Set("error", Describe(failure.Error));
+            error.Set("error", failure.Error.GetBaseException().Message);
             error.Set("record", failure.Record);
             records.Add(error);
         }
@@ -39,8 +39,4 @@ internal static class ErrorRecords
 
         return failures;
     }
-
-    private static string Describe(Exception error) => error is StepFailedException failed
-        ? failed.InnerException?.GetBaseException().Message ?? failed.Message
-        : error.GetBaseException().Message;
 }

@@ -73,16 +73,7 @@ internal sealed class NodeStats
     /// Average time the step took to compute one batch in this run, or, in a run that computed
     /// none, what the last run that did measured (<see cref="PreviousAverage"/>).
     /// </summary>
-    public TimeSpan AverageCompute
-    {
-        get
-        {
-            var computed = Misses;
-            return computed == 0
-                ? TimeSpan.FromTicks(Interlocked.Read(ref _previousAverageTicks))
-                : TimeSpan.FromTicks(ToTimeSpanTicks(Interlocked.Read(ref _computeTicks)) / computed);
-        }
-    }
+    public TimeSpan AverageCompute => Average(ref _computeTicks, Misses, ref _previousAverageTicks);
 
     /// <summary>The average batch time of the step's last computing run (from the cache's record of it), for runs that are all hits.</summary>
     public TimeSpan PreviousAverage
@@ -94,16 +85,7 @@ internal sealed class NodeStats
     /// Average time a hit took to replay (hash, fetch, check, decode) in this run, or, in a run
     /// without hits, what the last run that had some measured (<see cref="PreviousReplay"/>).
     /// </summary>
-    public TimeSpan AverageReplay
-    {
-        get
-        {
-            var hits = Hits;
-            return hits == 0
-                ? TimeSpan.FromTicks(Interlocked.Read(ref _previousReplayTicks))
-                : TimeSpan.FromTicks(ToTimeSpanTicks(Interlocked.Read(ref _replayTicks)) / hits);
-        }
-    }
+    public TimeSpan AverageReplay => Average(ref _replayTicks, Hits, ref _previousReplayTicks);
 
     /// <summary>The average replay time of the step's last run with hits (from the cache's record of it).</summary>
     public TimeSpan PreviousReplay
@@ -183,6 +165,11 @@ internal sealed class NodeStats
     public void AddStepDuration(long stopwatchTicks) => FlowMetrics.StepTook(Pipeline, Name, TimeSpan.FromTicks(ToTimeSpanTicks(stopwatchTicks)));
 
     public void AddElapsed(long elapsedStopwatchTicks) => Interlocked.Add(ref _elapsedTicks, ToTimeSpanTicks(elapsedStopwatchTicks));
+
+    // This run's average over its batches, or the last run's when this one had none.
+    private static TimeSpan Average(ref long stopwatchTicks, long batches, ref long previousTicks) => batches == 0
+        ? TimeSpan.FromTicks(Interlocked.Read(ref previousTicks))
+        : TimeSpan.FromTicks(ToTimeSpanTicks(Interlocked.Read(ref stopwatchTicks)) / batches);
 
     private static long ToTimeSpanTicks(long stopwatchTicks) =>
         (long)(stopwatchTicks * ((double)TimeSpan.TicksPerSecond / Stopwatch.Frequency));

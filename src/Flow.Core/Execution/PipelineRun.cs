@@ -397,10 +397,20 @@ internal sealed class PipelineRun
         }
 
         // The failures travel with the output, in order, to the emitter that sends them to the error sink.
-        stats.AddErrorsRouted(failures.Count);
-        RunnerLog.RecordsRouted(_logger, _plan.Name, node.Name, batch.Identity.Index, batch.Identity.Source, failures.Count, recordsIn,
-            node.ErrorSink!.Name, failures[0].Index, failures[0].Error.GetBaseException().Message);
-        return output.Batch.WithErrors(ErrorRecords.Of(_plan.Name, node.Name, batch.Identity, failures));
+        return output.Batch.WithErrors(Routed(node, stats, batch, failures));
+    }
+
+    /// <summary>Counts and logs what a node failed on, and makes the error sink's records of it.</summary>
+    private List<Record> Routed(PlannedNode node, NodeStats stats, Batch batch, IReadOnlyList<RecordFailure> failures)
+    {
+        if (failures.Count > 0)
+        {
+            stats.AddErrorsRouted(failures.Count);
+            RunnerLog.RecordsRouted(_logger, _plan.Name, node.Name, batch.Identity.Index, batch.Identity.Source, failures.Count, batch.Count,
+                node.ErrorSink!.Name, failures[0].Index, failures[0].Error.GetBaseException().Message);
+        }
+
+        return ErrorRecords.Of(_plan.Name, node.Name, batch.Identity, failures);
     }
 
     /// <summary>Sends a step's output on: its failures to its error sink first, then the batch to every consumer.</summary>
@@ -487,18 +497,8 @@ internal sealed class PipelineRun
             capacity: 2);
     }
 
-    private async Task RouteSinkFailureAsync(PlannedNode node, NodeStats stats, Batch batch, Exception error)
-    {
-        var failures = ErrorRecords.All(batch.Records, error);
-        if (failures.Count > 0)
-        {
-            stats.AddErrorsRouted(failures.Count);
-            RunnerLog.RecordsRouted(_logger, _plan.Name, node.Name, batch.Identity.Index, batch.Identity.Source, failures.Count, batch.Count,
-                node.ErrorSink!.Name, 0, error.GetBaseException().Message);
-        }
-
-        await SendErrorsAsync(node, batch.Identity, ErrorRecords.Of(_plan.Name, node.Name, batch.Identity, failures)).ConfigureAwait(false);
-    }
+    private Task RouteSinkFailureAsync(PlannedNode node, NodeStats stats, Batch batch, Exception error) =>
+        SendErrorsAsync(node, batch.Identity, Routed(node, stats, batch, ErrorRecords.All(batch.Records, error)));
 
     private Task ProduceAsync(PlannedNode node, ISource source) =>
         source is IBatchSource batches ? ProduceBatchesAsync(node, batches) : ProduceRecordsAsync(node, source);

@@ -117,6 +117,7 @@ internal static class PipelineConfigurationReader
             errorSink = null;
         }
 
+        var useCache = ReadBool(section, "UseCache", path, true, errors);
         return new NodeDefinition
         {
             Kind = kind,
@@ -125,8 +126,8 @@ internal static class PipelineConfigurationReader
             Inputs = ReadInputs(section.GetSection("Inputs")),
             Params = ParamNode.FromConfiguration(section.GetSection("Params")),
             ConfigPath = path,
-            UseCache = ReadBool(section, "UseCache", path, true, errors),
-            CacheForced = section["UseCache"] is not null && ReadBool(section, "UseCache", path, true, []),
+            UseCache = useCache,
+            CacheForced = section["UseCache"] is not null && useCache,
             Version = section["Version"],
             Parallelism = ReadParallelism(section, path, errors),
             CacheTtl = ReadDuration(section, "CacheTtl", path, errors),

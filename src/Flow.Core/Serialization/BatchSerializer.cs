@@ -436,16 +436,11 @@ internal static class BatchSerializer
 
         private void Grow(int size)
         {
-            var needed = (long)_position + size;
-            if (needed > Array.MaxLength)
+            // ArgumentException: what marks a batch the cache cannot hold (it then runs uncached).
+            if (!PooledBuffer.TryGrow(ref _buffer, _position, size))
             {
                 throw new ArgumentException("The batch is too large to serialize.");
             }
-
-            var next = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(needed, (long)_buffer.Length * 2), Array.MaxLength));
-            _buffer.AsSpan(0, _position).CopyTo(next);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = next;
         }
     }
 

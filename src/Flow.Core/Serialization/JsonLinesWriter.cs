@@ -231,16 +231,10 @@ internal static class JsonLinesWriter
 
         private void Grow(int size)
         {
-            var needed = (long)_position + size;
-            if (needed > Array.MaxLength)
+            if (!PooledBuffer.TryGrow(ref _buffer, _position, size))
             {
                 throw new InvalidOperationException("the batch is too large to write as JSON Lines");
             }
-
-            var next = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(needed, (long)_buffer.Length * 2), Array.MaxLength));
-            _buffer.AsSpan(0, _position).CopyTo(next);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = next;
         }
     }
 }

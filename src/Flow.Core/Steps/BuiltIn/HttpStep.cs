@@ -149,11 +149,17 @@ internal sealed partial class HttpStep : IStep, IRecordIsolatingStep
             return batch.Records; // nothing to send: no call to pay for
         }
 
-        var client = _clients.CreateClient(ClientName);
-        client.Timeout = System.Threading.Timeout.InfiniteTimeSpan; // the resilience pipeline's timeouts rule
+        var client = CreateClient();
         return _mode == HttpMode.Batch
             ? await ProcessBatchAsync(client, batch, cancellationToken).ConfigureAwait(false)
             : await ProcessRecordsAsync(client, batch.Records, cancellationToken).ConfigureAwait(false);
+    }
+
+    private HttpClient CreateClient()
+    {
+        var client = _clients.CreateClient(ClientName);
+        client.Timeout = System.Threading.Timeout.InfiniteTimeSpan; // the resilience pipeline's timeouts rule
+        return client;
     }
 
     private async Task<IReadOnlyList<Record>> ProcessBatchAsync(HttpClient client, Batch batch, CancellationToken cancellationToken)
@@ -193,8 +199,7 @@ internal sealed partial class HttpStep : IStep, IRecordIsolatingStep
             return new IsolatedOutput(batch.Records, []);
         }
 
-        var client = _clients.CreateClient(ClientName);
-        client.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
+        var client = CreateClient();
         var failures = new List<(int Index, Exception Error)>();
         var merged = await CallEachAsync(client, batch.Records, failures, isolate: true, cancellationToken).ConfigureAwait(false);
 
