@@ -22,13 +22,12 @@ internal sealed class JsonObjectReader
 
     /// <summary>Reads <paramref name="json"/> as one object.</summary>
     /// <param name="json">UTF-8 JSON text.</param>
-    /// <param name="displayName">What messages call it, e.g. <c>stream events entry 1700000000000-0</c>.</param>
+    /// <param name="displayName">What messages call it, e.g. <c>stream events entry 1700000000000-0</c>; asked for only when a message is written.</param>
     /// <exception cref="FormatException">It is not exactly one JSON object a record can hold exactly.</exception>
-    public Record Read(byte[] json, string displayName)
+    public Record Read(byte[] json, Func<string> displayName)
     {
         ArgumentNullException.ThrowIfNull(json);
-        using var text = new JsonTextBuffer(new MemoryStream(json, writable: false), displayName, json.Length + 1);
-        text.Fill();
+        using var text = new JsonTextBuffer(json, displayName);
         var span = text.Unconsumed;
         var origin = text.Start;
         if (span.IndexOfAnyExcept(JsonRecordReader.Whitespace) < 0)

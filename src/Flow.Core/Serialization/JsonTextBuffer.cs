@@ -23,6 +23,9 @@ internal sealed class JsonTextBuffer : IDisposable
     private static readonly byte[] Bom = { 0xEF, 0xBB, 0xBF };
 
     private readonly Stream _stream;
+    private readonly Func<string>? _nameOf;
+    private readonly bool _pooled = true;
+    private string? _displayName;
     private byte[] _array;
     private int _capacity;
     private bool _bomChecked;
@@ -38,15 +41,32 @@ internal sealed class JsonTextBuffer : IDisposable
         ArgumentNullException.ThrowIfNull(displayName);
         ArgumentOutOfRangeException.ThrowIfLessThan(initialSize, 1);
         _stream = stream;
-        DisplayName = displayName;
+        _displayName = displayName;
         // The capacity is exact (the pool may hand out more) so that tests can place boundaries;
         // at least a byte order mark and one more byte, so the first fill can decide on the mark.
         _capacity = Math.Max(initialSize, Bom.Length + 1);
         _array = ArrayPool<byte>.Shared.Rent(_capacity);
     }
 
+    /// <summary>
+    /// A window over the whole of a text already in memory (a stream entry's field): neither copied nor
+    /// taken from the pool, and named only when a message needs the name.
+    /// </summary>
+    public JsonTextBuffer(byte[] text, Func<string> displayName)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(displayName);
+        _stream = Stream.Null;
+        _nameOf = displayName;
+        _bomChecked = true;
+        IsFinal = true;
+        _pooled = false;
+        _array = text.AsSpan().StartsWith(Bom) ? text[Bom.Length..] : text; // a mark is dropped, not consumed (as in SkipBom); rare, so it may copy
+        _capacity = End = _array.Length;
+    }
+
     /// <summary>The file's name in messages.</summary>
-    public string DisplayName { get; }
+    public string DisplayName => _displayName ??= _nameOf!();
 
     /// <summary>The window; valid bytes are <see cref="Start"/> to <see cref="End"/>.</summary>
     public byte[] Array => _array;
@@ -208,7 +228,7 @@ internal sealed class JsonTextBuffer : IDisposable
         _array = System.Array.Empty<byte>();
         _capacity = 0;
         Start = End = 0;
-        if (array.Length > 0)
+        if (array.Length > 0 && _pooled)
         {
             ArrayPool<byte>.Shared.Return(array);
         }

@@ -112,6 +112,13 @@ internal sealed partial class RedisOutage
     /// <summary>A call succeeded: ends an outage (and says so).</summary>
     public void Succeeded()
     {
+        // Called after every call: without an outage it reads one field and takes no lock (the
+        // source's reading loop, its maintenance and the sink would contend for it on every call).
+        if (Volatile.Read(ref _failures) == 0)
+        {
+            return;
+        }
+
         lock (_gate)
         {
             if (_failures == 0)

@@ -11,14 +11,24 @@ namespace Flow.Redis.Streams;
 /// </summary>
 internal sealed class RedisStreamConnections : IAsyncDisposable
 {
+    /// <summary>
+    /// The use of the connection that the sources' reads of new entries take, apart from every other
+    /// command: replies come back in order on a connection, so a batch's manifest (or a sink's batch)
+    /// on the connection of a read-ahead would wait for the read's large reply to be parsed first.
+    /// </summary>
+    public const string Reads = "reads";
+
     private readonly ConcurrentDictionary<string, Lazy<Task<ConnectionMultiplexer>>> _connections = new(StringComparer.Ordinal);
     private int _disposed;
 
-    /// <summary>The multiplexer for <paramref name="configuration"/>; returned even while Redis is down (it reconnects in the background).</summary>
-    public Task<ConnectionMultiplexer> GetAsync(string configuration, CancellationToken cancellationToken)
+    /// <summary>The multiplexer for <paramref name="configuration"/> and <paramref name="use"/>; returned even while Redis is down (it reconnects in the background).</summary>
+    /// <param name="configuration">The connection string.</param>
+    /// <param name="cancellationToken">Ends the wait for the first connect.</param>
+    /// <param name="use">"" for the shared connection, or <see cref="Reads"/>.</param>
+    public Task<ConnectionMultiplexer> GetAsync(string configuration, CancellationToken cancellationToken, string use = "")
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var lazy = _connections.GetOrAdd(configuration, c => new Lazy<Task<ConnectionMultiplexer>>(() => ConnectAsync(c)));
+        var lazy = _connections.GetOrAdd(use + "\n" + configuration, c => new Lazy<Task<ConnectionMultiplexer>>(() => ConnectAsync(c[(c.IndexOf('\n') + 1)..])));
         return lazy.Value.WaitAsync(cancellationToken);
     }
 

@@ -29,13 +29,12 @@ internal sealed class RedisStreamSink : ISink
     // KEYS[1] stream, KEYS[2] marker; ARGV[1] marker ttl (ms), ARGV[2] field, ARGV[3] max length (0: none), ARGV[4..] values.
     private const string AddOnceText = """
         if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-        local maxlen = tonumber(ARGV[3])
-        for i = 4, #ARGV do
-          if maxlen > 0 then
-            redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', ARGV[2], ARGV[i])
-          else
-            redis.call('XADD', KEYS[1], '*', ARGV[2], ARGV[i])
-          end
+        local stream, field = KEYS[1], ARGV[2]
+        if tonumber(ARGV[3]) > 0 then
+          local maxlen = ARGV[3]
+          for i = 4, #ARGV do redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', field, ARGV[i]) end
+        else
+          for i = 4, #ARGV do redis.call('XADD', stream, '*', field, ARGV[i]) end
         end
         redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
         return #ARGV - 3

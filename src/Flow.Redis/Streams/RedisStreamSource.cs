@@ -50,40 +50,6 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
     private static readonly TimeSpan MaintenanceTick = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan FinalAckBound = TimeSpan.FromSeconds(5);
 
-    // KEYS[1] entries hash, KEYS[2] manifest, KEYS[3] manifest it replaces (or KEYS[2]); ARGV[1] name, ARGV[2..] ids.
-    private const string WriteManifest = """
-        local name = ARGV[1]
-        local pairs = {}
-        for i = 2, #ARGV do
-          pairs[#pairs + 1] = ARGV[i]
-          pairs[#pairs + 1] = name
-          if #pairs >= 1000 then
-            redis.call('HSET', KEYS[1], unpack(pairs))
-            pairs = {}
-          end
-        end
-        if #pairs > 0 then redis.call('HSET', KEYS[1], unpack(pairs)) end
-        redis.call('SET', KEYS[2], table.concat(ARGV, ' ', 2))
-        if KEYS[3] ~= KEYS[2] then redis.call('DEL', KEYS[3]) end
-        return #ARGV - 1
-        """;
-
-    // KEYS[1] stream, KEYS[2] entries hash, KEYS[3..] manifests to delete; ARGV[1] group, ARGV[2..] ids.
-    private const string Acknowledge = """
-        local ids = {}
-        local acked = 0
-        for i = 2, #ARGV do
-          ids[#ids + 1] = ARGV[i]
-          if #ids >= 1000 or i == #ARGV then
-            acked = acked + redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
-            redis.call('HDEL', KEYS[2], unpack(ids))
-            ids = {}
-          end
-        end
-        for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
-        return acked
-        """;
-
     // KEYS[1] stream, KEYS[2] entries hash; ARGV[1] group, ARGV[2] consumer, ARGV[3] min idle (ms),
     // ARGV[4] cursor, ARGV[5] count, ARGV[6] manifest key prefix. Claims idle entries, then the rest of
     // each one's batch, in one step: no other consumer can take part of a batch in between.
@@ -134,6 +100,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
     private readonly ILogger _logger;
     private readonly RedisOutage _outage;
     private readonly JsonObjectReader _reader;
+    private readonly Func<string> _nameOfReading; // the entry being read, named only for a message
 
     private readonly object _gate = new();
     private readonly HashSet<string> _held = new(StringComparer.Ordinal);
@@ -141,7 +108,9 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
     private readonly List<(DateTime Due, Formed Batch, Exception Error)> _retries = new();
     private readonly List<Formed> _acks = new();
     private readonly CancellationTokenSource _closing = new();
+    private RedisValue _reading;
     private IDatabase? _database;
+    private IDatabase? _reads;
     private Task? _maintenance;
     private volatile bool _recover = true;
     private TimeSpan _groupDelay = RedisOutage.FirstDelay;
@@ -185,6 +154,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         _logger = context.LoggerFactory.CreateLogger<RedisStreamSource>();
         _outage = new RedisOutage(_logger, $"source '{_name}' of pipeline '{_pipeline}'", RedisStreamConnections.EndPoints(_configuration));
         _reader = new JsonObjectReader(_logger);
+        _nameOfReading = () => $"stream {_streamName} entry {(string)_reading!} field {_field}";
     }
 
     public static IReadOnlyList<string> Parameters { get; } =
@@ -216,37 +186,66 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         var bufferStarted = DateTime.UtcNow;
         var pollDelay = TimeSpan.FromMilliseconds(1);
         var waitingLogged = false;
-        while (!token.IsCancellationRequested)
+
+        // Read-ahead: a read that brought all it asked for says more entries are waiting, so the next
+        // read goes out at once and Redis runs it while this batch is parsed, recorded and delivered.
+        // It is taken in first at the top of the loop, before pending entries or retries are looked
+        // at, so an entry it brings is never also taken up as pending.
+        // Likewise a batch's manifest is written while the next batch is parsed: the batch goes out
+        // (in order) once it is written, before anything else is delivered, waited for or looked at.
+        Task<StreamEntry[]?>? ahead = null;
+        Task<Formed?>? forming = null;
+        while (!token.IsCancellationRequested || ahead is not null)
         {
-            // Own pending entries first (at start, and after a claim brought some), then failed batches
-            // that are due again, then new entries.
-            if (_recover)
+            StreamEntry[]? entries;
+            if (ahead is not null)
             {
-                _recover = false;
-                var recovered = await CallAsync(() => RecoverAsync(batchSize, abort), "taking up pending entries", token, abort).ConfigureAwait(false);
-                foreach (var batch in recovered ?? [])
+                entries = await ahead.ConfigureAwait(false);
+                ahead = null;
+            }
+            else
+            {
+                if (forming is not null)
                 {
-                    yield return Deliver(batch);
+                    var written = await forming.ConfigureAwait(false);
+                    forming = null;
+                    if (written is null)
+                    {
+                        break;
+                    }
+
+                    yield return Deliver(written);
                 }
 
-                continue;
-            }
-
-            foreach (var (batch, error) in DueRetries())
-            {
-                var again = await CallAsync(() => RedeliverAsync(batch, error, abort), "delivering a failed batch again", token, abort).ConfigureAwait(false);
-                foreach (var formed in again ?? [])
+                // Own pending entries first (at start, and after a claim brought some), then failed
+                // batches that are due again, then new entries.
+                if (_recover)
                 {
-                    yield return Deliver(formed);
+                    _recover = false;
+                    var recovered = await CallAsync(() => RecoverAsync(batchSize, abort), "taking up pending entries", token, abort).ConfigureAwait(false);
+                    foreach (var batch in recovered ?? [])
+                    {
+                        yield return Deliver(batch);
+                    }
+
+                    continue;
                 }
+
+                foreach (var (batch, error) in DueRetries())
+                {
+                    var again = await CallAsync(() => RedeliverAsync(batch, error, abort), "delivering a failed batch again", token, abort).ConfigureAwait(false);
+                    foreach (var formed in again ?? [])
+                    {
+                        yield return Deliver(formed);
+                    }
+                }
+
+                entries = await ReadAsync(Math.Max(1, batchSize - buffer.Count), token, abort).ConfigureAwait(false);
             }
 
-            var entries = await CallAsync(
-                () => _database!.StreamReadGroupAsync(_stream, _group, _consumer, StreamPosition.NewMessages, batchSize - buffer.Count),
-                "reading the stream", token, abort).ConfigureAwait(false);
             if (entries is null)
             {
-                break; // stopped
+                break; // stopped, or aborted: what a cut-short read took stays pending for the next start
             }
 
             if (buffer.Count == 0)
@@ -254,12 +253,21 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
                 bufferStarted = DateTime.UtcNow;
             }
 
-            Hold(entries.Select(e => (string)e.Id!));
+            if (entries.Length >= batchSize - buffer.Count && !token.IsCancellationRequested)
+            {
+                ahead = ReadAsync(batchSize, token, abort);
+            }
+
+            // Read entries are taken through even on a stop: they are pending now, and a stop drains
+            // what was read rather than leaving it for the next start.
+            Hold(entries);
             foreach (var entry in entries)
             {
-                // Read entries are taken through even on a stop: they are pending now, and a stop
-                // drains what was read rather than leaving it for the next start.
-                if (await CallAsync(() => ParseAsync(entry, 1, abort), "setting aside an entry that cannot be read", abort, abort).ConfigureAwait(false) is { } record)
+                if (Unreadable(entry, out var record) is { } reason)
+                {
+                    await CallAsync(async () => { await DeadLetterAsync(entry.Id, entry, reason, 1, null, abort).ConfigureAwait(false); return true; }, "setting aside an entry that cannot be read", abort, abort).ConfigureAwait(false);
+                }
+                else
                 {
                     buffer.Add((entry.Id, record));
                 }
@@ -267,16 +275,44 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
 
             if (buffer.Count >= batchSize || (buffer.Count > 0 && DateTime.UtcNow - bufferStarted >= _maxBatchDelay))
             {
-                var formed = await CallAsync(() => FormAsync(buffer, null, 1), "recording a batch's entries", abort, abort).ConfigureAwait(false);
-                if (formed is null)
+                // A batch of at most BatchSize; what a read-ahead brought beyond it starts the next one.
+                var rest = buffer.Count > batchSize ? buffer.GetRange(batchSize, buffer.Count - batchSize) : null;
+                if (rest is not null)
+                {
+                    buffer.RemoveRange(batchSize, rest.Count);
+                }
+
+                var entriesOfBatch = buffer;
+                var next = CallAsync(() => FormAsync(entriesOfBatch, null, 1), "recording a batch's entries", abort, abort);
+                buffer = rest ?? new List<(RedisValue Id, Record Record)>(batchSize);
+                bufferStarted = DateTime.UtcNow;
+                pollDelay = TimeSpan.FromMilliseconds(1);
+                if (forming is not null)
+                {
+                    var written = await forming.ConfigureAwait(false);
+                    forming = null;
+                    if (written is null)
+                    {
+                        break;
+                    }
+
+                    yield return Deliver(written);
+                }
+
+                forming = next;
+                continue;
+            }
+
+            if (forming is not null)
+            {
+                var written = await forming.ConfigureAwait(false);
+                forming = null;
+                if (written is null)
                 {
                     break;
                 }
 
-                buffer = new List<(RedisValue Id, Record Record)>(batchSize);
-                pollDelay = TimeSpan.FromMilliseconds(1);
-                yield return Deliver(formed);
-                continue;
+                yield return Deliver(written);
             }
 
             if (entries.Length > 0)
@@ -326,6 +362,11 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
 
         // A stop: what was read goes into one last batch (the run drains it, and its entries are
         // acknowledged with the rest). On an abort they stay pending: the next start takes them up first.
+        if (forming is not null && await forming.ConfigureAwait(false) is { } formedLast && !abort.IsCancellationRequested)
+        {
+            yield return Deliver(formedLast);
+        }
+
         if (buffer.Count > 0 && !abort.IsCancellationRequested)
         {
             var last = await CallAsync(() => FormAsync(buffer, null, 1), "recording a batch's entries", abort, abort).ConfigureAwait(false);
@@ -404,18 +445,36 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
     private static string NameOf(BatchId id) => string.Create(CultureInfo.InvariantCulture, $"{id.Index}-{id.Offset}");
 
     /// <summary>Records the batch's manifest, then returns it, ready to go into the pipeline.</summary>
+    /// <remarks>
+    /// Plain commands, pipelined on the one connection (so run in this order), not a script: a script
+    /// costs Redis more per entry than the commands it calls. A crash between them is safe: entries
+    /// without a manifest, or a manifest without its entries' mapping, are taken up as loose entries,
+    /// and loose entries that are exactly a batch form it again (the identity is a function of the ids).
+    /// </remarks>
     private async Task<Formed> FormAsync(List<(RedisValue Id, Record Record)> entries, string? replaces, long deliveries)
     {
-        var ids = entries.Select(e => e.Id).ToArray();
+        var ids = new RedisValue[entries.Count];
+        var records = new Record[entries.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            (ids[i], records[i]) = entries[i];
+        }
+
         var id = IdentityOf(ids);
         var name = NameOf(id);
-        var args = new RedisValue[ids.Length + 1];
-        args[0] = name;
-        ids.CopyTo(args, 1);
-        RedisKey manifest = _manifestPrefix + name;
-        RedisKey old = replaces is null ? manifest : _manifestPrefix + replaces;
-        await _database!.ScriptEvaluateAsync(WriteManifest, [_entries, manifest, old], args).ConfigureAwait(false);
-        return new Formed(id, name, ids, entries.Select(e => e.Record).ToArray(), deliveries);
+        var pairs = new HashEntry[ids.Length];
+        var joined = new StringBuilder(ids.Length * 16);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            pairs[i] = new HashEntry(ids[i], name);
+            joined.Append(i == 0 ? "" : " ").Append((string?)ids[i]);
+        }
+
+        var mapped = _database!.HashSetAsync(_entries, pairs);
+        var recorded = _database.StringSetAsync(_manifestPrefix + name, joined.ToString());
+        var replaced = replaces is null || replaces == name ? Task.CompletedTask : _database.KeyDeleteAsync(_manifestPrefix + replaces);
+        await Task.WhenAll(mapped, recorded, replaced).ConfigureAwait(false);
+        return new Formed(id, name, ids, records, deliveries);
     }
 
     private SourceBatch Deliver(Formed formed)
@@ -625,28 +684,37 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
     }
 
     /// <summary>The entry's record; null when it cannot be one (then it went to the dead-letter stream, and was acknowledged).</summary>
-    private async Task<Record?> ParseAsync(StreamEntry entry, long deliveries, CancellationToken cancellationToken)
+    private async ValueTask<Record?> ParseAsync(StreamEntry entry, long deliveries, CancellationToken cancellationToken)
     {
-        var value = entry[_field];
-        string reason;
-        if (value.IsNull)
+        if (Unreadable(entry, out var record) is not { } reason)
         {
-            reason = $"the entry has no field '{_field}'";
-        }
-        else
-        {
-            try
-            {
-                return _reader.Read((byte[])value!, $"stream {_streamName} entry {(string)entry.Id!} field {_field}");
-            }
-            catch (FormatException ex)
-            {
-                reason = "not a JSON object a record can hold: " + ex.Message;
-            }
+            return record;
         }
 
         await DeadLetterAsync(entry.Id, entry, reason, deliveries, null, cancellationToken).ConfigureAwait(false);
         return null;
+    }
+
+    /// <summary>Null when the entry holds a record (then <paramref name="record"/>); otherwise why it cannot.</summary>
+    private string? Unreadable(StreamEntry entry, out Record record)
+    {
+        record = null!;
+        var value = entry[_field];
+        if (value.IsNull)
+        {
+            return $"the entry has no field '{_field}'";
+        }
+
+        try
+        {
+            _reading = entry.Id;
+            record = _reader.Read((byte[])value!, _nameOfReading);
+            return null;
+        }
+        catch (FormatException ex)
+        {
+            return "not a JSON object a record can hold: " + ex.Message;
+        }
     }
 
     /// <summary>Adds the entry to the dead-letter stream with the reason, then acknowledges it (in that order: at least once there).</summary>
@@ -667,9 +735,20 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         fields.Add(new NameValueEntry("flow.deliveries", deliveries));
         fields.Add(new NameValueEntry("flow.error", reason));
         await _database!.StreamAddAsync(_deadLetter, fields.ToArray()).WaitAsync(cancellationToken).ConfigureAwait(false);
-        RedisKey[] keys = manifest is null ? [_stream, _entries] : [_stream, _entries, _manifestPrefix + manifest];
-        await _database.ScriptEvaluateAsync(Acknowledge, keys, [_group, id]).ConfigureAwait(false);
+        await AcknowledgeAsync([id], manifest is null ? [] : [manifest]).ConfigureAwait(false);
         Release([id]);
+    }
+
+    /// <summary>
+    /// Acknowledges <paramref name="ids"/>, forgets which batch they formed and deletes the
+    /// <paramref name="manifests"/>: plain commands pipelined in this order, each with every id at once.
+    /// </summary>
+    private Task AcknowledgeAsync(RedisValue[] ids, IReadOnlyCollection<string> manifests)
+    {
+        var acknowledged = _database!.StreamAcknowledgeAsync(_stream, _group, ids);
+        var forgotten = _database.HashDeleteAsync(_entries, ids);
+        var deleted = manifests.Count == 0 ? Task.CompletedTask : _database.KeyDeleteAsync(manifests.Select(m => (RedisKey)(_manifestPrefix + m)).ToArray());
+        return Task.WhenAll(acknowledged, forgotten, deleted);
     }
 
     // ---- receipts, acknowledgements, keep-alive, claims ----
@@ -740,13 +819,13 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         }
     }
 
-    private void Hold(IEnumerable<string> ids)
+    private void Hold(StreamEntry[] entries)
     {
         lock (_gate)
         {
-            foreach (var id in ids)
+            foreach (var entry in entries)
             {
-                _held.Add(id);
+                _held.Add((string)entry.Id!);
             }
         }
     }
@@ -855,15 +934,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
             return;
         }
 
-        var keys = new List<RedisKey>(batches.Count + 2) { _stream, _entries };
-        var args = new List<RedisValue> { _group };
-        foreach (var batch in batches)
-        {
-            keys.Add(_manifestPrefix + batch.Name);
-            args.AddRange(batch.Ids);
-        }
-
-        await _database!.ScriptEvaluateAsync(Acknowledge, keys.ToArray(), args.ToArray()).ConfigureAwait(false);
+        await AcknowledgeAsync(batches.SelectMany(b => b.Ids).ToArray(), batches.ConvertAll(b => b.Name)).ConfigureAwait(false);
         lock (_gate)
         {
             foreach (var batch in batches)
@@ -927,6 +998,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         try
         {
             _database ??= (await _connections.GetAsync(_configuration, waits).ConfigureAwait(false)).GetDatabase();
+            _reads ??= (await _connections.GetAsync(_configuration, waits, RedisStreamConnections.Reads).ConfigureAwait(false)).GetDatabase();
         }
         catch (OperationCanceledException) when (waits.IsCancellationRequested)
         {
@@ -950,6 +1022,10 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
 
         return true;
     }
+
+    /// <summary>Up to <paramref name="count"/> new entries for this consumer (null: stopped or aborted).</summary>
+    private Task<StreamEntry[]?> ReadAsync(int count, CancellationToken waits, CancellationToken abort) =>
+        CallAsync(() => _reads!.StreamReadGroupAsync(_stream, _group, _consumer, StreamPosition.NewMessages, count), "reading the stream", waits, abort);
 
     /// <summary>
     /// Runs a call of the reading loop until it succeeds: Redis trouble that passes is waited out

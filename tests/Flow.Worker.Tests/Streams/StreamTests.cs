@@ -161,6 +161,7 @@ public sealed class StreamTests
         Assert.Contains("known", (string)failed["flow.error"]!, StringComparison.Ordinal);
         var unreadable = Assert.Single(dead, e => ((string?)e["data"])?.Contains("9999", StringComparison.Ordinal) == true);
         Assert.Contains("JSON", (string)unreadable["flow.error"]!, StringComparison.Ordinal);
+        Assert.Contains($"stream {kit.In} entry {(string?)unreadable["flow.entry"]} field data:1:", (string)unreadable["flow.error"]!, StringComparison.Ordinal); // where, to the byte
         var noField = Assert.Single(dead, e => !e["other"].IsNull);
         Assert.Contains("no field 'data'", (string)noField["flow.error"]!, StringComparison.Ordinal);
     }
