@@ -10,6 +10,9 @@ namespace Flow.Caching;
 /// </summary>
 internal sealed class CacheStoreProvider : IAsyncDisposable
 {
+    /// <summary>The <c>Flow:Cache:Store</c> that means no cache at all: steps run undecorated, nothing is read or written.</summary>
+    public const string None = "None";
+
     private readonly IReadOnlyList<CacheStoreRegistration> _stores;
     private readonly IServiceProvider _services;
     private readonly ILoggerFactory _loggerFactory;
@@ -26,6 +29,12 @@ internal sealed class CacheStoreProvider : IAsyncDisposable
 
     public FlowCacheOptions Options { get; }
 
+    /// <summary>Whether this configuration runs without a cache (<c>Flow:Cache:Store=None</c>).</summary>
+    public bool IsNone => IsNoStore(Options);
+
+    /// <summary>Whether <paramref name="options"/> name no store (<c>Flow:Cache:Store=None</c>).</summary>
+    public static bool IsNoStore(FlowCacheOptions options) => string.Equals(options.Store, None, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The store's size bound (<c>Flow:Cache:MaxSize</c>), or null.</summary>
     public long? MaxBytes => ByteSize.TryParse(Options.MaxSize, out var bytes) ? bytes : null;
 
@@ -36,6 +45,13 @@ internal sealed class CacheStoreProvider : IAsyncDisposable
     public static IReadOnlyList<ConfigurationError> Validate(FlowCacheOptions options, IEnumerable<CacheStoreRegistration> stores)
     {
         var registered = stores.ToList();
+        if (IsNoStore(options) && Find(registered, options.Store) is null)
+        {
+            return options.Required
+                ? [new ConfigurationError("Flow:Cache:Required", $"is true, but Flow:Cache:Store is {None}: a required cache needs a store (File, Memory, Redis)")]
+                : [];
+        }
+
         if (Find(registered, options.Store) is { } registration)
         {
             return registration.Validate?.Invoke(options).ToList() ?? [];
@@ -44,7 +60,7 @@ internal sealed class CacheStoreProvider : IAsyncDisposable
         var names = registered.Select(s => s.Name).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         return
         [
-            new ConfigurationError("Flow:Cache:Store", $"'{options.Store}' is not a cache store of this host{Suggestions.DidYouMean(options.Store, names)} (stores: {string.Join(", ", names)})"),
+            new ConfigurationError("Flow:Cache:Store", $"'{options.Store}' is not a cache store of this host{Suggestions.DidYouMean(options.Store, [.. names, None])} (stores: {string.Join(", ", names)}; or {None}: no cache)"),
         ];
     }
 

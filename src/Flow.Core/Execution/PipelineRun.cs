@@ -228,7 +228,7 @@ internal sealed class PipelineRun
         }
 
         RunnerLog.PipelineEnded(_logger, _plan.Name, status.ToString().ToLowerInvariant(), (long)elapsed.TotalMilliseconds);
-        return new PipelineResult(_plan.Name, status, elapsed, _plan.Nodes.Select(n => _stats[n.Name]).ToList(), _fault);
+        return new PipelineResult(_plan.Name, status, elapsed, _plan.Nodes.Select(n => _stats[n.Name]).ToList(), _fault, _cache is not null);
     }
 
     private static string StepOwner(string name) => $"step '{name}'";

@@ -31,6 +31,12 @@ internal static partial class CacheCommands
         var stores = services.GetRequiredService<CacheStoreProvider>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Flow.Worker.CacheCommands");
         ICacheStore? store = null;
+        if (stores.IsNone)
+        {
+            await Console.Error.WriteLineAsync($"flow: Flow:Cache:Store is {CacheStoreProvider.None}: this configuration runs without a cache, so there is nothing for 'cache {command}' to look at").ConfigureAwait(false);
+            return FlowExitCode.ConfigurationError;
+        }
+
         try
         {
             store = (await stores.GetAsync(cancellationToken).ConfigureAwait(false)).Store;

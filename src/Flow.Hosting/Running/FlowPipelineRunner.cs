@@ -28,7 +28,7 @@ internal sealed class FlowPipelineRunner : IPipelineRunner
                 ProgressInterval = flow.ProgressInterval,
                 PublishJournalDirectory = Path.GetFullPath(Path.Combine(".flow", "publish")),
             },
-            cache,
+            cache.Stores.IsNone ? null : cache, // Flow:Cache:Store=None: no decorator, nothing read or written
             live);
     }
 

@@ -12,28 +12,30 @@ internal static class RunSummary
     {
         // The errors column only when something failed and went to an error sink: most runs have none.
         var routed = result.Nodes.Sum(n => n.ErrorsRouted);
-        string[] header = ["node", "kind", "batches", "hits", "waited", "misses", "records in", "records out", .. (routed > 0 ? new[] { "errors" } : []), "time ms", "saved ms"];
+        // Without a cache (Store=None) there are no hits, waits, misses or savings to show.
+        var cached = result.Cached;
+        string[] header = ["node", "kind", "batches", .. (cached ? new[] { "hits", "waited", "misses" } : []), "records in", "records out", .. (routed > 0 ? new[] { "errors" } : []), "time ms", .. (cached ? new[] { "saved ms" } : [])];
         var rows = result.Nodes.Select(n => (string[])
         [
 
             n.Name,
             n.Kind.ToString().ToLowerInvariant(),
             Count(n.Batches),
-            n.Kind == NodeKind.Step ? Count(n.Hits) : "-",
-            n.Kind == NodeKind.Step ? Count(n.Waited) : "-",
-            n.Kind == NodeKind.Step ? Count(n.Misses) : "-",
+            .. (cached ? new[] { n.Kind == NodeKind.Step ? Count(n.Hits) : "-", n.Kind == NodeKind.Step ? Count(n.Waited) : "-", n.Kind == NodeKind.Step ? Count(n.Misses) : "-" } : []),
             n.Kind == NodeKind.Source ? "-" : Count(n.RecordsIn),
             n.Kind == NodeKind.Sink ? "-" : Count(n.RecordsOut),
             .. (routed > 0 ? new[] { n.Kind == NodeKind.Source ? "-" : Count(n.ErrorsRouted) } : []),
             Milliseconds(n.Elapsed),
-            n.Kind != NodeKind.Step ? "-" : IsSavedUnknown(n) ? "?" : Milliseconds(n.Saved),
+            .. (cached ? new[] { n.Kind != NodeKind.Step ? "-" : IsSavedUnknown(n) ? "?" : Milliseconds(n.Saved) } : []),
         ]).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
         var text = new StringBuilder();
         // Not a second completion line (the runner logs that one): what the steps did, in one sentence.
         var steps = result.Nodes.Where(n => n.Kind == NodeKind.Step).ToList();
-        text.Append(CultureInfo.InvariantCulture,
-            $"pipeline {result.Pipeline} by node: {Count(steps.Sum(n => n.Hits + n.Waited))} of {Count(steps.Sum(n => n.Hits + n.Waited + n.Misses))} step batches from the cache, about {Milliseconds(TimeSpan.FromTicks(steps.Sum(n => n.Saved.Ticks)))} ms of compute saved{(steps.Any(IsSavedUnknown) ? " (? = hits of a step whose compute time was never measured)" : "")}{(routed > 0 ? $"; {Count(routed)} record(s) failed and went to error sinks (errors)" : "")}").AppendLine();
+        var errors = routed > 0 ? $"; {Count(routed)} record(s) failed and went to error sinks (errors)" : "";
+        text.Append(cached // every number here is already formatted (Count, Milliseconds)
+            ? $"pipeline {result.Pipeline} by node: {Count(steps.Sum(n => n.Hits + n.Waited))} of {Count(steps.Sum(n => n.Hits + n.Waited + n.Misses))} step batches from the cache, about {Milliseconds(TimeSpan.FromTicks(steps.Sum(n => n.Saved.Ticks)))} ms of compute saved{(steps.Any(IsSavedUnknown) ? " (? = hits of a step whose compute time was never measured)" : "")}{errors}"
+            : $"pipeline {result.Pipeline} by node: no cache (Flow:Cache:Store=None): the steps computed all {Count(steps.Sum(n => n.Misses))} of their batches{errors}").AppendLine();
         AppendRow(text, header, widths);
         foreach (var row in rows)
         {
@@ -96,6 +98,7 @@ internal static class RunSummary
                 writer.WriteStartObject(result.Pipeline);
                 writer.WriteString("status", result.Status.ToString().ToLowerInvariant());
                 writer.WriteNumber("elapsedMs", (long)result.Elapsed.TotalMilliseconds);
+                writer.WriteBoolean("cached", result.Cached); // false: no cache at all (Flow:Cache:Store=None)
                 if (result.Error is not null)
                 {
                     writer.WriteString("error", result.Error.Message);

@@ -67,6 +67,63 @@ public sealed class ColdWarmRunTests
         Assert.Equal(coldCsv, await File.ReadAllBytesAsync(csv));
     }
 
+    [Fact]
+    public async Task NoCacheRun_WritesTheSameBytesAndTouchesNoStore()
+    {
+        using var workspace = new FlowWorkspace();
+        var config = workspace.WritePipeline($$"""
+            {
+              "BatchSize": 1000,
+              "Sources": [ { "Name": "flights", "Type": "Json", "Params": { "Path": {{TestData.Quote(TestData.FlightsJson)}} } } ],
+              "Steps": [
+                { "Name": "late", "Type": "Filter", "Params": { "Where": "delay > 15" } },
+                { "Name": "airports", "Type": "Lookup",
+                  "Params": { "File": {{TestData.Quote(TestData.AirportsCsv)}}, "Key": "origin", "On": "iata", "Prefix": "origin_" } },
+                { "Name": "enrich", "Type": "Compute", "Params": { "Set": { "route": "origin + '-' + destination" } } }
+              ],
+              "Sinks": [ { "Name": "jsonl", "Type": "JsonLines", "Params": { "Path": "out/late.jsonl" } } ]
+            }
+            """, name: "flights");
+        var output = workspace.File("out/late.jsonl");
+        var store = workspace.File(".flow/cache");
+
+        await using (var none = await FlowProcess.RunAsync(workspace.Path, Timeout, ["run", "--config", config, "--report", "none.json", "--Flow:Cache:Store=None"]))
+        {
+            Assert.True(none.ExitCode == 0, none.StandardError);
+            Assert.Contains("no cache (Flow:Cache:Store=None): the steps computed all 60 of their batches", none.StandardOutput + none.StandardError);
+        }
+
+        Assert.False(Directory.Exists(store), "a run without a cache made the File store's folder");
+        using (var report = JsonDocument.Parse(await File.ReadAllBytesAsync(workspace.File("none.json"))))
+        {
+            var flights = report.RootElement.GetProperty("pipelines").GetProperty("flights");
+            Assert.False(flights.GetProperty("cached").GetBoolean());
+            Assert.Equal(0, flights.GetProperty("nodes").GetProperty("late").GetProperty("hits").GetInt64());
+        }
+
+        var uncached = await File.ReadAllBytesAsync(output);
+        Assert.Equal(4349, FlowWorkspace.LineCount(output));
+
+        // The same pipeline with its cache: the same bytes, and the store only now exists.
+        var cold = await RunAsync(workspace, config, "cold.json");
+        AssertEveryStep(cold, hits: 0, misses: Batches);
+        Assert.Equal(uncached, await File.ReadAllBytesAsync(output));
+        Assert.True(Directory.Exists(store));
+
+        await using var stats = await FlowProcess.RunAsync(workspace.Path, Timeout, ["cache", "stats", "--config", config, "--Flow:Cache:Store=none"]);
+        Assert.Equal(2, stats.ExitCode);
+        Assert.Contains("Flow:Cache:Store is None: this configuration runs without a cache", stats.StandardError);
+    }
+
+    [Fact]
+    public async Task RequiredCacheWithoutAStore_IsAConfigurationError()
+    {
+        using var workspace = new FlowWorkspace();
+        await using var flow = await FlowProcess.RunAsync(workspace.Path, Timeout, ["validate", "--Flow:Cache:Store=None", "--Flow:Cache:Required=true"]);
+        Assert.Equal(2, flow.ExitCode);
+        Assert.Contains("Flow:Cache:Required: is true, but Flow:Cache:Store is None", flow.StandardError);
+    }
+
     private static async Task<JsonElement> RunAsync(FlowWorkspace workspace, string config, string report, params string[] more)
     {
         await using var flow = await FlowProcess.RunAsync(workspace.Path, Timeout, ["run", "--config", config, "--report", report, .. more]);
