@@ -59,7 +59,7 @@ internal static class AllCommand
         string Baseline(string project, string assembly) => Path.Combine(RepoPaths.PerfFolder, "Baselines", project, "bin", configuration, "net10.0", assembly + ".dll");
         var dataflowDll = Baseline("DataflowBaseline", "Flow.Perf.DataflowBaseline");
         var singlePassDll = Baseline("SinglePassBaseline", "Flow.Perf.SinglePassBaseline");
-        foreach (var dll in new[] { dataflowDll, singlePassDll })
+        foreach (var dll in new[] { dataflowDll, singlePassDll, StreamScenario.DefaultHandWrittenDll() })
         {
             if (!File.Exists(dll))
             {
@@ -201,11 +201,12 @@ internal static class AllCommand
             "Sinks": [ { "Name": "out", "Type": "JsonLines", "Params": { "Path": {{Q(flowOut)}} } } ]
             """)).ConfigureAwait(false);
 
-        Console.WriteLine($"(1) {records:N0} flights, Json -> Filter -> Compute (Parallelism 2) -> Select -> JsonLines, cache off (--use-cache=false), BatchSize {BatchSize}; " +
+        Console.WriteLine($"(1) {records:N0} flights, Json -> Filter -> Compute (Parallelism 2) -> Select -> JsonLines, no cache (Flow:Cache:Store=None) and a refresh (--use-cache=false), BatchSize {BatchSize}; " +
                           $"vs (a) hand-written TPL Dataflow, (b) one Utf8JsonReader pass; {ctx.WarmUp} warm-up + {ctx.Rounds} rounds, order rotated each round");
         var configs = new (Runs Runs, string Output, Func<string, Task<ChildRun>> Run)[]
         {
-            (new Runs("Flow"), flowOut, _ => Flow(ctx, folder, config, cache: false, what: "(1) Flow")),
+            (new Runs("Flow"), flowOut, _ => Flow(ctx, folder, config, CacheUse.None, what: "(1) Flow")),
+            (new Runs("Flow, refresh"), flowOut, _ => Flow(ctx, folder, config, CacheUse.Refresh, what: "(1) Flow, refresh")),
             (new Runs("(a) hand-written TPL Dataflow"), Path.Combine(folder, "dataflow.jsonl"), o => ChildProcess.RunAsync(ctx.DataflowDll, [input, o], folder, "(1a) Dataflow baseline")),
             (new Runs("(b) one Utf8JsonReader pass"), Path.Combine(folder, "single.jsonl"), o => ChildProcess.RunAsync(ctx.SinglePassDll, ["flights", input, o], folder, "(1b) single-pass baseline")),
         };
@@ -239,17 +240,19 @@ internal static class AllCommand
             Console.WriteLine(line.Append(" load ").Append(LoadAverage()));
         }
 
-        var (flow, dataflow, single) = (configs[0].Runs, configs[1].Runs, configs[2].Runs);
+        var (flow, refresh, dataflow, single) = (configs[0].Runs, configs[1].Runs, configs[2].Runs, configs[3].Runs);
         var mb = bytes / 1e6;
-        ctx.Rows.Add(new Row($"1 {records / 1000}k flights, cache off: Flow vs Dataflow", records / flow.Median, mb / flow.Median, flow.MaxPeak, "(a) hand-written Dataflow", X(flow.Median / dataflow.Median), "≤ 1.0x", flow.Median / dataflow.Median <= 1.0,
+        ctx.Rows.Add(new Row($"1 {records / 1000}k flights, no cache: Flow vs Dataflow", records / flow.Median, mb / flow.Median, flow.MaxPeak, "(a) hand-written Dataflow", X(flow.Median / dataflow.Median), "≤ 1.0x", flow.Median / dataflow.Median <= 1.0,
             flow.Spread + string.Create(CultureInfo.InvariantCulture, $"; CPU {flow.MedianCpu / dataflow.MedianCpu:F2}x the baseline's")));
-        ctx.Rows.Add(new Row($"1 {records / 1000}k flights, cache off: Flow vs single pass", records / flow.Median, mb / flow.Median, flow.MaxPeak, "(b) one Utf8JsonReader pass", X(flow.Median / single.Median), "≤ 2.0x", flow.Median / single.Median <= 2.0,
+        ctx.Rows.Add(new Row($"1 {records / 1000}k flights, refresh (--use-cache=false): Flow vs Dataflow", records / refresh.Median, mb / refresh.Median, refresh.MaxPeak, "(a) hand-written Dataflow", X(refresh.Median / dataflow.Median), "", null,
+            refresh.Spread + string.Create(CultureInfo.InvariantCulture, $"; CPU {refresh.MedianCpu / dataflow.MedianCpu:F2}x the baseline's")));
+        ctx.Rows.Add(new Row($"1 {records / 1000}k flights, no cache: Flow vs single pass", records / flow.Median, mb / flow.Median, flow.MaxPeak, "(b) one Utf8JsonReader pass", X(flow.Median / single.Median), "≤ 2.0x", flow.Median / single.Median <= 2.0,
             string.Create(CultureInfo.InvariantCulture, $"CPU {flow.MedianCpu / single.MedianCpu:F2}x the baseline's")));
         ctx.Rows.Add(new Row("1 baseline (a): hand-written TPL Dataflow", records / dataflow.Median, mb / dataflow.Median, dataflow.MaxPeak, "", "", "", null, dataflow.Spread));
         ctx.Rows.Add(new Row("1 baseline (b): one Utf8JsonReader pass", records / single.Median, mb / single.Median, single.MaxPeak, "", "", "", null, single.Spread));
         ctx.Notes.Add(string.Create(CultureInfo.InvariantCulture,
-            $"(1) every configuration wrote {kept:N0} lines; output bytes {(hashes.Distinct().Count() == 1 ? "identical (SHA-256)" : $"differ: Flow {hashes[0][..12]}, Dataflow {hashes[1][..12]}, single pass {hashes[2][..12]}")}. " +
-            $"Flow's cache off is --use-cache=false: no lookups, results still written to the (File) store. CPU: Flow {flow.MedianCpu:F2} s, Dataflow {dataflow.MedianCpu:F2} s, single pass {single.MedianCpu:F2} s."));
+            $"(1) every configuration wrote {kept:N0} lines; output bytes {(hashes.Distinct().Count() == 1 ? "identical (SHA-256)" : $"differ: Flow {hashes[0][..12]}, refresh {hashes[1][..12]}, Dataflow {hashes[2][..12]}, single pass {hashes[3][..12]}")}. " +
+            $"No cache is Flow:Cache:Store=None (no decorator: nothing hashed, read or written); a refresh is --use-cache=false (no lookups, every result written to the File store). CPU: Flow {flow.MedianCpu:F2} s, refresh {refresh.MedianCpu:F2} s, Dataflow {dataflow.MedianCpu:F2} s, single pass {single.MedianCpu:F2} s."));
     }
 
     // ---- 2: JSON Lines -> Filter -> JsonLines over ~1 GB ----------------------------------------------------------------
@@ -274,44 +277,61 @@ internal static class AllCommand
         // A full run is long (the whole GB through Flow): no warm-up round there, the file is in the page cache already.
         const int warmUp = 0;
         var rounds = ctx.Quick ? 1 : 2;
-        Console.WriteLine($"(2) JSON Lines -> Filter (delay > 15) -> JsonLines, {records:N0} records, {bytes / 1e6:F0} MB, cache off, BatchSize {BatchSize}; vs one Utf8JsonReader pass; {warmUp} warm-up + {rounds} rounds");
+        Console.WriteLine($"(2) JSON Lines -> Filter (delay > 15) -> JsonLines, {records:N0} records, {bytes / 1e6:F0} MB, no cache and a refresh, BatchSize {BatchSize}; vs one Utf8JsonReader pass; {warmUp} warm-up + {rounds} rounds");
         var flow = new Runs("Flow");
+        var refresh = new Runs("Flow, refresh");
         var single = new Runs("single pass");
         var singleOut = Path.Combine(folder, "single.jsonl");
         long? kept = null;
-        for (var round = 1 - warmUp; round <= rounds; round++)
+
+        async Task<ChildRun> FlowRunAsync(CacheUse cache)
         {
             DeleteFile(flowOut);
             DeleteFolder(Path.Combine(folder, "cache"));
-            var f = await Flow(ctx, folder, config, cache: false, what: "(2) Flow").ConfigureAwait(false);
-            var flowLines = LineCount(flowOut);
+            var run = await Flow(ctx, folder, config, cache, what: $"(2) Flow, {cache}").ConfigureAwait(false);
+            var lines = LineCount(flowOut);
             DeleteFile(flowOut);
             DeleteFolder(Path.Combine(folder, "cache"));
+            if ((kept ??= lines) != lines)
+            {
+                throw new InvalidOperationException($"(2) Flow ({cache}) kept {lines:N0} lines, another run {kept:N0}");
+            }
+
+            return run;
+        }
+
+        for (var round = 1 - warmUp; round <= rounds; round++)
+        {
+            var f = await FlowRunAsync(CacheUse.None).ConfigureAwait(false);
+            var r = await FlowRunAsync(CacheUse.Refresh).ConfigureAwait(false);
             var s = await ChildProcess.RunAsync(ctx.SinglePassDll, ["filter", input, singleOut], folder, "(2) single-pass baseline").ConfigureAwait(false);
             var singleLines = LineCount(singleOut);
             DeleteFile(singleOut);
-            if (flowLines != singleLines || (kept ??= flowLines) != flowLines)
+            if (singleLines != kept)
             {
-                throw new InvalidOperationException($"(2) Flow kept {flowLines:N0} lines, the single pass {singleLines:N0}");
+                throw new InvalidOperationException($"(2) Flow kept {kept:N0} lines, the single pass {singleLines:N0}");
             }
 
             if (round > 0)
             {
                 flow.Add(f);
+                refresh.Add(r);
                 single.Add(s);
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"    round {round}{(round == 0 ? " (warm-up)" : "")}: Flow {f.Seconds:F2} s (CPU {f.CpuSeconds:F2} s, {f.PeakMB:F0} MB), single pass {s.Seconds:F2} s (CPU {s.CpuSeconds:F2} s, {s.PeakMB:F0} MB), load {LoadAverage()}"));
+                $"    round {round}{(round == 0 ? " (warm-up)" : "")}: Flow {f.Seconds:F2} s (CPU {f.CpuSeconds:F2} s, {f.PeakMB:F0} MB), refresh {r.Seconds:F2} s (CPU {r.CpuSeconds:F2} s, {r.PeakMB:F0} MB), single pass {s.Seconds:F2} s (CPU {s.CpuSeconds:F2} s, {s.PeakMB:F0} MB), load {LoadAverage()}"));
         }
 
         var mb = bytes / 1e6;
         var size = $"{bytes / 1e6:F0} MB";
-        ctx.Rows.Add(new Row($"2 JSON Lines Filter, {size}: throughput", records / flow.Median, mb / flow.Median, flow.MaxPeak, "one Utf8JsonReader pass", X(flow.Median / single.Median), "≥ 1,000,000/s", records / flow.Median >= 1_000_000,
+        ctx.Rows.Add(new Row($"2 JSON Lines Filter, {size}, no cache: throughput", records / flow.Median, mb / flow.Median, flow.MaxPeak, "one Utf8JsonReader pass", X(flow.Median / single.Median), "≥ 1,000,000/s", records / flow.Median >= 1_000_000,
             flow.Spread + string.Create(CultureInfo.InvariantCulture, $"; CPU {flow.MedianCpu / single.MedianCpu:F2}x the baseline's")));
-        ctx.Rows.Add(new Row($"2 JSON Lines Filter, {size}: peak working set", records / flow.Median, mb / flow.Median, flow.MaxPeak, "", "", "< 300 MB", flow.MaxPeak < 300, "peak of VmHWM over the runs"));
+        ctx.Rows.Add(new Row($"2 JSON Lines Filter, {size}, no cache: peak working set", records / flow.Median, mb / flow.Median, flow.MaxPeak, "", "", "< 300 MB", flow.MaxPeak < 300, "peak of VmHWM over the runs"));
+        ctx.Rows.Add(new Row($"2 JSON Lines Filter, {size}, refresh (--use-cache=false)", records / refresh.Median, mb / refresh.Median, refresh.MaxPeak, "one Utf8JsonReader pass", X(refresh.Median / single.Median), "", null,
+            refresh.Spread + string.Create(CultureInfo.InvariantCulture, $"; CPU {refresh.MedianCpu / single.MedianCpu:F2}x the baseline's")));
         ctx.Rows.Add(new Row($"2 baseline: one Utf8JsonReader pass, {size}", records / single.Median, mb / single.Median, single.MaxPeak, "", "", "", null, single.Spread));
-        ctx.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"(2) {records:N0} records, {kept:N0} kept by both; Flow's cache off still writes the Filter's results to the File store (a refresh)."));
+        ctx.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"(2) {records:N0} records, {kept:N0} kept by every run; the refresh writes every batch's Filter result to the File store (serialize, SHA-256, Deflate, a file per entry)."));
     }
 
     // ---- 3: warm replay from Redis, whole process ---------------------------------------------------------------------
@@ -336,7 +356,7 @@ internal static class AllCommand
         {
             DeleteFile(output);
             var report = Path.Combine(folder, "report.json");
-            var run = await Flow(ctx, folder, config, cache, what, report).ConfigureAwait(false);
+            var run = await Flow(ctx, folder, config, cache ? CacheUse.On : CacheUse.Refresh, what, report).ConfigureAwait(false);
             var (h, m) = StepCounts(report, "p", "enrich");
             if ((cache && (h != hits || m != misses)) || LineCount(output) != records)
             {
@@ -393,7 +413,7 @@ internal static class AllCommand
         {
             DeleteFile(output);
             var report = Path.Combine(folder, "report.json");
-            var run = await Flow(ctx, folder, null, cache, what, report).ConfigureAwait(false);
+            var run = await Flow(ctx, folder, null, cache ? CacheUse.On : CacheUse.Refresh, what, report).ConfigureAwait(false);
             var lines = LineCount(output);
             if ((kept ??= lines) != lines || lines == 0)
             {
@@ -475,20 +495,39 @@ internal static class AllCommand
 
     private static async Task StreamsAsync(Context ctx, List<Series> series, List<TargetResult> targets)
     {
-        var options = ScenarioOptions.Parse(ctx.Quick ? ["--quick", "--s-runs", "1", "--s-configs", "1"] : ["--s-configs", "1"]);
+        // Configurations 1 (no cache), h (the hand-written consumer) and 1r (a refresh), in that order.
+        var options = ScenarioOptions.Parse(ctx.Quick ? ["--quick", "--s-runs", "1", "--s-configs", "1,h"] : ["--s-configs", "1,h,1r", "--s-records", "500000"]);
         options = options with { Stream = options.Stream with { FlowDll = ctx.FlowDll } };
         var notes = new List<string>();
         var from = series.Count;
         await StreamScenario.RunAsync(options, ctx.Redis, series, targets, notes).ConfigureAwait(false);
-        var one = series[from];
-        ctx.Rows.Add(new Row($"s streams: {one.Records:N0} entries, RedisStream -> Compute -> RedisStream, 1 worker, whole process", one.RecordsPerSecond, null, null, "", "", "≥ 100,000/s", one.RecordsPerSecond >= 100_000,
+        var (one, hand) = (series[from], series[from + 1]);
+        ctx.Rows.Add(new Row($"s streams: {one.Records:N0} entries, RedisStream -> Compute -> RedisStream, 1 worker, no cache, whole process", one.RecordsPerSecond, null, null, "hand-written SE.Redis consumer", X(one.Median / hand.Median), "≥ 100,000/s", one.RecordsPerSecond >= 100_000,
             string.Create(CultureInfo.InvariantCulture, $"median {one.Median:F2} s, workers' CPU {one.MedianCpu:F2} s")));
+        ctx.Rows.Add(new Row("s baseline: hand-written StackExchange.Redis consumer (2 loops, no Flow)", hand.RecordsPerSecond, null, null, "", "", "", null,
+            string.Create(CultureInfo.InvariantCulture, $"median {hand.Median:F2} s, CPU {hand.MedianCpu:F2} s")));
+        if (!ctx.Quick)
+        {
+            var refresh = series[from + 2];
+            ctx.Rows.Add(new Row("s streams, 1 worker, refresh (--use-cache=false)", refresh.RecordsPerSecond, null, null, "no cache", X(refresh.Median / one.Median), "", null,
+                string.Create(CultureInfo.InvariantCulture, $"median {refresh.Median:F2} s, workers' CPU {refresh.MedianCpu:F2} s")));
+        }
+
+        ctx.Notes.AddRange(notes);
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------------------
 
-    /// <summary><c>dotnet flow.dll run</c> in <paramref name="folder"/>, with a config file (or the folder's appsettings.json), cache on or off.</summary>
-    private static Task<ChildRun> Flow(Context ctx, string folder, string? config, bool cache, string what, string? report = null)
+    /// <summary>How a Flow run uses its cache: as configured, a refresh (<c>--use-cache=false</c>: no lookups, results written), or none (<c>Flow:Cache:Store=None</c>).</summary>
+    private enum CacheUse
+    {
+        On,
+        Refresh,
+        None,
+    }
+
+    /// <summary><c>dotnet flow.dll run</c> in <paramref name="folder"/>, with a config file (or the folder's appsettings.json).</summary>
+    private static Task<ChildRun> Flow(Context ctx, string folder, string? config, CacheUse cache, string what, string? report = null)
     {
         var args = new List<string> { "run" };
         if (config is not null)
@@ -496,10 +535,12 @@ internal static class AllCommand
             args.AddRange(["--config", config]);
         }
 
-        if (!cache)
+        args.AddRange(cache switch
         {
-            args.Add("--use-cache=false");
-        }
+            CacheUse.Refresh => ["--use-cache=false"],
+            CacheUse.None => ["--Flow:Cache:Store=None"],
+            _ => [],
+        });
 
         if (report is not null)
         {

@@ -8,8 +8,8 @@ using StackExchange.Redis;
 namespace Flow.Perf.Scenarios;
 
 /// <summary>Sizes of scenario (s); <paramref name="Records"/> null means the default (200,000, or 20,000 with --quick).</summary>
-/// <param name="Configs">Which configurations run (interleaved): 1 (one worker, cache off), 2 (two workers, cache off), c / 2c (Redis cache, cold), cf (File), cm (Memory); "@base" runs one with <paramref name="BaselineDll"/>.</param>
-internal sealed record StreamSizes(long? Records, int BatchSize, string MaxBatchDelay, int Runs, string Configs, string? FlowDll, string? BaselineDll = null);
+/// <param name="Configs">Which configurations run (interleaved): 1 (one worker, no cache: <c>Flow:Cache:Store=None</c>), 2 (two workers, no cache), 1r (one worker, a refresh: <c>--use-cache=false</c>, results still written to Redis), c / 2c (Redis cache, cold), cf (File), cm (Memory), h (the hand-written StackExchange.Redis consumer of perf/Baselines/StreamBaseline, two loops); "@base" runs one with <paramref name="BaselineDll"/>.</param>
+internal sealed record StreamSizes(long? Records, int BatchSize, string MaxBatchDelay, int Runs, string Configs, string? FlowDll, string? BaselineDll = null, string? HandWrittenDll = null);
 
 /// <summary>
 /// (s) messages per second through RedisStream -> Compute -> RedisStream, whole process: real
@@ -20,6 +20,17 @@ internal sealed record StreamSizes(long? Records, int BatchSize, string MaxBatch
 /// </summary>
 internal static class StreamScenario
 {
+    // Pseudo-stores of a configuration: a refresh (lookups off, results written to Redis), and the hand-written baseline.
+    private const string Refresh = "(refresh)";
+    private const string HandWritten = "(hand-written)";
+
+    /// <summary>The hand-written consumer's build next to Flow.Perf's, in the same configuration.</summary>
+    public static string DefaultHandWrittenDll()
+    {
+        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))!); // bin/<Configuration>/net10.0/
+        return Path.Combine(RepoPaths.PerfFolder, "Baselines", "StreamBaseline", "bin", configuration, "net10.0", "Flow.Perf.StreamBaseline.dll");
+    }
+
     public static async Task RunAsync(ScenarioOptions options, string redis, List<Series> series, List<TargetResult> targets, List<string> notes)
     {
         var s = options.Stream;
@@ -39,18 +50,30 @@ internal static class StreamScenario
                 var c0 = noSpin ? key[..^"+nospin".Length] : key;
                 var baseline = c0.EndsWith("@base", StringComparison.Ordinal);
                 var c = baseline ? c0[..^"@base".Length] : c0;
+                if (c == "h")
+                {
+                    return (Key: key, Workers: 1, Store: (string?)HandWritten, Dll: s.HandWrittenDll ?? DefaultHandWrittenDll(), Name: "hand-written StackExchange.Redis consumer (2 loops)", NoSpin: false);
+                }
+
                 var workers = c.StartsWith('2') ? 2 : 1;
                 var rest = c.TrimStart('1', '2');
                 string? store = rest switch
                 {
                     "" => null,
+                    "r" => Refresh,
                     "c" => "Redis",
                     "cf" => "File",
                     "cm" => "Memory",
-                    _ => throw new ArgumentException($"--s-configs: unknown configuration '{key}' (1, 2, c, 2c, cf, cm; any with @base and/or +nospin)"),
+                    _ => throw new ArgumentException($"--s-configs: unknown configuration '{key}' (1, 2, 1r, c, 2c, cf, cm, h; any but h with @base and/or +nospin)"),
                 };
                 var dll = baseline ? s.BaselineDll ?? throw new ArgumentException($"--s-configs {key} needs --s-baseline PATH/flow.dll") : flowDll;
-                var name = $"{workers} worker{(workers > 1 ? "s (one group)" : "")}, {(store is null ? "cache off" : $"cache on ({store}, cold)")}{(baseline ? ", baseline build" : "")}{(noSpin ? ", thread pool spin limit 0" : "")}";
+                var cache = store switch
+                {
+                    null => "no cache",
+                    Refresh => "refresh (--use-cache=false)",
+                    _ => $"cache on ({store}, cold)",
+                };
+                var name = $"{workers} worker{(workers > 1 ? "s (one group)" : "")}, {cache}{(baseline ? ", baseline build" : "")}{(noSpin ? ", thread pool spin limit 0" : "")}";
                 return (Key: key, Workers: workers, Store: store, Dll: dll, Name: name, NoSpin: noSpin);
             }).ToList();
         if (configs.FirstOrDefault(c => !File.Exists(c.Dll)) is { Dll: { } missing })
@@ -102,8 +125,22 @@ internal static class StreamScenario
         var two = configs.FindIndex(x => x.Key == "2");
         if (one >= 0)
         {
-            targets.Add(new TargetResult("(s)", "messages/s, one worker, cache off", all[one].RecordsPerSecond, "/s", 100_000, false,
+            targets.Add(new TargetResult("(s)", "messages/s, one worker, no cache", all[one].RecordsPerSecond, "/s", 100_000, false,
                 $"median {all[one].Median:F2} s for {count:N0} entries (spread {all[one].Best:F2}–{all[one].Worst:F2}); workers' CPU {all[one].MedianCpu:F1} s, redis-server CPU {Median(all[one].ServerCpu):F1} s"));
+        }
+
+        var hand = configs.FindIndex(x => x.Key == "h");
+        if (one >= 0 && hand >= 0)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"(s) one Flow worker (no cache) vs the hand-written consumer: {all[one].RecordsPerSecond:N0} vs {all[hand].RecordsPerSecond:N0} messages/s = {all[one].Median / all[hand].Median:F2}x the time; CPU {all[one].MedianCpu:F1} s vs {all[hand].MedianCpu:F1} s, redis-server CPU {Median(all[one].ServerCpu):F1} s vs {Median(all[hand].ServerCpu):F1} s"));
+        }
+
+        var refresh = configs.FindIndex(x => x.Key == "1r");
+        if (one >= 0 && refresh >= 0)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"(s) one worker, refresh (--use-cache=false: every batch still written to the Redis cache) vs no cache: {all[refresh].RecordsPerSecond:N0} vs {all[one].RecordsPerSecond:N0} messages/s = {all[refresh].Median / all[one].Median:F2}x the time"));
         }
 
         if (one >= 0 && two >= 0)
@@ -143,14 +180,14 @@ internal static class StreamScenario
     }
 
     /// <param name="noSpin">Runs the workers with DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (idle thread-pool threads sleep at once).</param>
-    /// <param name="store">The cache store (cold: a fresh key prefix or folder per run), or null: cache off (<c>--use-cache=false</c>).</param>
+    /// <param name="store">The cache store (cold: a fresh key prefix or folder per run); <see cref="Refresh"/>: <c>--use-cache=false</c> with Redis; <see cref="HandWritten"/>: the baseline program; null: no cache (<c>Flow:Cache:Store=None</c>).</param>
     private static async Task<RunOutcome> OneRunAsync(IDatabase db, string redis, string folder, string flowDll, string run, long count, StreamSizes s, int workers, string? store, bool noSpin)
     {
         var input = run + ":in";
         var output = run + ":out";
         await FillAsync(db, input, count).ConfigureAwait(false);
         var config = Path.Combine(folder, run + ".json");
-        await File.WriteAllTextAsync(config, Config(redis, run, input, output, s, store ?? "Redis", Path.Combine(folder, run + "-cache"))).ConfigureAwait(false);
+        await File.WriteAllTextAsync(config, Config(redis, run, input, output, s, store is null or Refresh or HandWritten ? "Redis" : store, Path.Combine(folder, run + "-cache"))).ConfigureAwait(false);
 
         var redisBefore = await RedisCpuAsync(db).ConfigureAwait(false);
         var cpuBefore = ChildrenCpu();
@@ -158,7 +195,9 @@ internal static class StreamScenario
         var processes = new List<(Process Process, StringBuilder Err)>();
         for (var w = 1; w <= workers; w++)
         {
-            processes.Add(Start(flowDll, folder, config, $"w{w}", store is not null, noSpin));
+            processes.Add(store == HandWritten
+                ? StartProcess(folder, [flowDll, redis, input, "g", output, "2"], noSpin: false)
+                : Start(flowDll, folder, config, $"w{w}", store, noSpin));
         }
 
         foreach (var (process, _) in processes)
@@ -179,7 +218,7 @@ internal static class StreamScenario
             process.Dispose();
         }
 
-        await CheckEachOnceAsync(db, output, count, $"{workers} worker(s), cache {store ?? "off"}, run {run}").ConfigureAwait(false);
+        await CheckEachOnceAsync(db, output, count, $"{workers} worker(s), cache {store ?? "none"}, run {run}").ConfigureAwait(false);
         return new RunOutcome(elapsed, cpu, count, count, 0, 0, 0) { ServerCpu = redisCpu };
     }
 
@@ -222,7 +261,22 @@ internal static class StreamScenario
             """;
     }
 
-    private static (Process, StringBuilder) Start(string flowDll, string folder, string config, string consumer, bool cache, bool noSpin)
+    private static (Process, StringBuilder) Start(string flowDll, string folder, string config, string consumer, string? store, bool noSpin)
+    {
+        List<string> args = [flowDll, "run", "--config", config, $"--Flow:Pipelines:p:Sources:0:Params:Consumer={consumer}"];
+        if (store is null)
+        {
+            args.Add("--Flow:Cache:Store=None");
+        }
+        else if (store == Refresh)
+        {
+            args.Add("--use-cache=false");
+        }
+
+        return StartProcess(folder, args, noSpin);
+    }
+
+    private static (Process, StringBuilder) StartProcess(string folder, IEnumerable<string> args, bool noSpin)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -231,14 +285,9 @@ internal static class StreamScenario
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { flowDll, "run", "--config", config, $"--Flow:Pipelines:p:Sources:0:Params:Consumer={consumer}" })
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
-        }
-
-        if (!cache)
-        {
-            start.ArgumentList.Add("--use-cache=false");
         }
 
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("FLOW_", StringComparison.OrdinalIgnoreCase) || k.StartsWith("Flow__", StringComparison.OrdinalIgnoreCase)).ToList())
@@ -252,7 +301,7 @@ internal static class StreamScenario
         }
 
         var err = new StringBuilder();
-        var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start dotnet " + flowDll);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start dotnet " + string.Join(" ", start.ArgumentList));
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) =>
         {
