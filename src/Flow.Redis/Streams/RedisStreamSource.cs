@@ -17,7 +17,7 @@ namespace Flow.Redis.Streams;
 /// <remarks>
 /// <para>Batch identity. Before a batch goes into the pipeline its manifest is written to Redis: the
 /// batch's name mapped to its entry ids in order (<c>{tag}:flow:in:GROUP:batch:NAME</c>, a string of
-/// ids), and each entry mapped to the batch (<c>{tag}:flow:in:GROUP:entries</c>, a hash). When those
+/// ids), and the name added to the group's live batches (<c>{tag}:flow:in:GROUP:batches</c>, a set). When those
 /// entries come back (this consumer's pending entries after a restart, entries reclaimed from a dead
 /// consumer, a failed batch delivered again) they form the same batch again: same records in the same
 /// order, so the same bytes, so its steps replay from the cache; and the same <see cref="BatchId"/>, so
@@ -25,10 +25,12 @@ namespace Flow.Redis.Streams;
 /// the first entry's millisecond time, <c>Offset</c> a 63-bit hash of all the batch's ids in order. So
 /// the same entries always give the same id, and a batch of other entries (part of a batch, when some
 /// of its entries were deleted from the stream) gets another one: two different batches never share one.</para>
-/// <para>Reading. The multiplexer has no blocking XREADGROUP (a blocked command would hold up every
-/// other command on the shared connection: acknowledgements, keep-alives, the sink's writes), so the
-/// source polls: at once while entries come, then with a delay that doubles from 1 ms to 50 ms (or
-/// less, when a batch waits to close on <c>MaxBatchDelay</c>) while the stream is quiet.</para>
+/// <para>Reading. StackExchange.Redis has no blocking XREADGROUP (a blocked command would hold up every
+/// other command of its connection), so the source polls: at once while entries come, then with a
+/// delay that doubles from 1 ms to 50 ms (or less, when a batch waits to close on <c>MaxBatchDelay</c>)
+/// while the stream is quiet. While entries come it reads one batch ahead, on a connection of its own
+/// (replies come back in order on a connection: a manifest's reply must not wait behind a large read),
+/// and writes a batch's manifest while it parses the next one.</para>
 /// <para>Claims. Every <c>ClaimIdle</c>/2 the source runs XAUTOCLAIM for entries idle longer than
 /// <c>ClaimIdle</c>, following its cursor to the end, in a script that also claims every other entry of
 /// each claimed entry's batch (by its manifest), so a dead consumer's batch moves to one consumer whole.
@@ -50,32 +52,39 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
     private static readonly TimeSpan MaintenanceTick = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan FinalAckBound = TimeSpan.FromSeconds(5);
 
-    // KEYS[1] stream, KEYS[2] entries hash; ARGV[1] group, ARGV[2] consumer, ARGV[3] min idle (ms),
-    // ARGV[4] cursor, ARGV[5] count, ARGV[6] manifest key prefix. Claims idle entries, then the rest of
-    // each one's batch, in one step: no other consumer can take part of a batch in between.
+    // KEYS[1] stream, KEYS[2] the group's live batches (a set of names); ARGV[1] group, ARGV[2] consumer,
+    // ARGV[3] min idle (ms), ARGV[4] cursor, ARGV[5] count, ARGV[6] manifest key prefix. Claims idle
+    // entries, then the rest of each live batch one of them is in, in one step: no other consumer can
+    // take part of a batch in between. The live batches are the ones in flight across the group, so
+    // reading their manifests is bounded by what is in flight, and it happens only when something was
+    // claimed (a consumer died or stalled), never on the way of a healthy stream.
     private const string Reclaim = """
         local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5], 'JUSTID')
-        local seen = {}
         local more = 0
-        for _, id in ipairs(r[2]) do
-          local b = redis.call('HGET', KEYS[2], id)
-          if b and not seen[b] then
-            seen[b] = true
-            local m = redis.call('GET', ARGV[6] .. b)
+        if #r[2] > 0 then
+          local claimed = {}
+          for _, id in ipairs(r[2]) do claimed[id] = true end
+          for _, name in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+            local m = redis.call('GET', ARGV[6] .. name)
             if m then
-              local ids = {}
+              local ids, hit = {}, 0
               for x in string.gmatch(m, '%S+') do
                 ids[#ids + 1] = x
-                if #ids >= 1000 then
-                  more = more + #redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids), 'JUSTID')
-                  ids = {}
+                if claimed[x] then hit = hit + 1 end
+              end
+              if hit > 0 then
+                more = more - hit -- counted by XAUTOCLAIM already
+                -- XCLAIM's arguments built whole: an unpack() that is not last would give one id.
+                for first = 1, #ids, 1000 do
+                  local call = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0}
+                  for k = first, math.min(first + 999, #ids) do call[#call + 1] = ids[k] end
+                  call[#call + 1] = 'JUSTID'
+                  more = more + #redis.call(unpack(call))
                 end
               end
-              if #ids > 0 then more = more + #redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids), 'JUSTID') end
             end
           end
         end
-        for _, id in ipairs(r[3]) do redis.call('HDEL', KEYS[2], id) end
         return {r[1], #r[2], more, #r[3]}
         """;
 
@@ -87,7 +96,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
     private readonly string _streamName;
     private readonly RedisValue _group;
     private readonly RedisValue _consumer;
-    private readonly RedisKey _entries;
+    private readonly RedisKey _batches;
     private readonly string _manifestPrefix;
     private readonly RedisKey _deadLetter;
     private readonly string _field;
@@ -149,7 +158,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         }
 
         var prefix = StreamKeys.Prefix(_streamName) + "in:" + group + ":";
-        _entries = prefix + "entries";
+        _batches = prefix + "batches";
         _manifestPrefix = prefix + "batch:";
         _logger = context.LoggerFactory.CreateLogger<RedisStreamSource>();
         _outage = new RedisOutage(_logger, $"source '{_name}' of pipeline '{_pipeline}'", RedisStreamConnections.EndPoints(_configuration));
@@ -190,10 +199,14 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         // Read-ahead: a read that brought all it asked for says more entries are waiting, so the next
         // read goes out at once and Redis runs it while this batch is parsed, recorded and delivered.
         // It is taken in first at the top of the loop, before pending entries or retries are looked
-        // at, so an entry it brings is never also taken up as pending.
+        // at, so an entry it brings is never also taken up as pending; and none goes out while pending
+        // entries or failed batches wait, so a backlog never holds them up for more than one batch.
+        // Its entries are held (kept alive) as soon as its reply comes, not when the loop takes them in:
+        // the loop may wait a long time at a yield for the pipeline to take a batch.
         // Likewise a batch's manifest is written while the next batch is parsed: the batch goes out
         // (in order) once it is written, before anything else is delivered, waited for or looked at.
         Task<StreamEntry[]?>? ahead = null;
+        var aheadAsked = 0;
         Task<Formed?>? forming = null;
         while (!token.IsCancellationRequested || ahead is not null)
         {
@@ -240,7 +253,8 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
                     }
                 }
 
-                entries = await ReadAsync(Math.Max(1, batchSize - buffer.Count), token, abort).ConfigureAwait(false);
+                aheadAsked = Math.Max(1, batchSize - buffer.Count);
+                entries = await ReadAsync(aheadAsked, token, abort).ConfigureAwait(false);
             }
 
             if (entries is null)
@@ -253,14 +267,14 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
                 bufferStarted = DateTime.UtcNow;
             }
 
-            if (entries.Length >= batchSize - buffer.Count && !token.IsCancellationRequested)
+            if (entries.Length >= aheadAsked && !token.IsCancellationRequested && !_recover && !RetryDue())
             {
-                ahead = ReadAsync(batchSize, token, abort);
+                aheadAsked = Math.Max(1, batchSize - Math.Max(0, buffer.Count + entries.Length - batchSize));
+                ahead = ReadAsync(aheadAsked, token, abort);
             }
 
             // Read entries are taken through even on a stop: they are pending now, and a stop drains
             // what was read rather than leaving it for the next start.
-            Hold(entries);
             foreach (var entry in entries)
             {
                 if (Unreadable(entry, out var record) is { } reason)
@@ -332,7 +346,14 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
                     continue;
                 }
 
-                var others = await CallAsync(OthersPendingAsync, "looking for other consumers' pending entries", token, abort).ConfigureAwait(false);
+                var (others, unknown) = await CallAsync(PendingElsewhereAsync, "looking for other consumers' pending entries", token, abort).ConfigureAwait(false);
+                if (unknown)
+                {
+                    // Pending for this consumer yet not held: a read whose reply was lost ran after all.
+                    _recover = true;
+                    continue;
+                }
+
                 if (others == 0)
                 {
                     yield break;
@@ -446,9 +467,10 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
 
     /// <summary>Records the batch's manifest, then returns it, ready to go into the pipeline.</summary>
     /// <remarks>
-    /// Plain commands, pipelined on the one connection (so run in this order), not a script: a script
-    /// costs Redis more per entry than the commands it calls. A crash between them is safe: entries
-    /// without a manifest, or a manifest without its entries' mapping, are taken up as loose entries,
+    /// Two commands a batch, whatever its size (the manifest, and its name in the group's set of live
+    /// batches), pipelined on the one connection so run in this order; no script and nothing per entry:
+    /// a script, and a write per entry, cost Redis more than the reading itself. A crash between them
+    /// is safe: a manifest not in the set is not found, so its entries are taken up as loose entries,
     /// and loose entries that are exactly a batch form it again (the identity is a function of the ids).
     /// </remarks>
     private async Task<Formed> FormAsync(List<(RedisValue Id, Record Record)> entries, string? replaces, long deliveries)
@@ -462,18 +484,16 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
 
         var id = IdentityOf(ids);
         var name = NameOf(id);
-        var pairs = new HashEntry[ids.Length];
         var joined = new StringBuilder(ids.Length * 16);
         for (var i = 0; i < ids.Length; i++)
         {
-            pairs[i] = new HashEntry(ids[i], name);
             joined.Append(i == 0 ? "" : " ").Append((string?)ids[i]);
         }
 
-        var mapped = _database!.HashSetAsync(_entries, pairs);
-        var recorded = _database.StringSetAsync(_manifestPrefix + name, joined.ToString());
-        var replaced = replaces is null || replaces == name ? Task.CompletedTask : _database.KeyDeleteAsync(_manifestPrefix + replaces);
-        await Task.WhenAll(mapped, recorded, replaced).ConfigureAwait(false);
+        var recorded = _database!.StringSetAsync(_manifestPrefix + name, joined.ToString());
+        var listed = _database.SetAddAsync(_batches, name);
+        var replaced = replaces is null || replaces == name ? Task.CompletedTask : ForgetBatchesAsync([replaces]);
+        await Task.WhenAll(recorded, listed, replaced).ConfigureAwait(false);
         return new Formed(id, name, ids, records, deliveries);
     }
 
@@ -541,39 +561,45 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         var formed = new List<Formed>();
 
         var deliveries = pending.ToDictionary(p => (string)p.Id!, p => p.Deliveries, StringComparer.Ordinal);
-        var batches = await _database!.HashGetAsync(_entries, pending.Select(p => p.Id).ToArray()).ConfigureAwait(false);
+        // Which live batch each pending entry belongs to, from the manifests of the group's live batches
+        // (as many as are in flight across its consumers: the entries of acknowledged ones are gone).
+        var manifests = await LiveManifestsAsync().ConfigureAwait(false);
+        var batchOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, ids) in manifests)
+        {
+            foreach (var id in ids)
+            {
+                if (deliveries.ContainsKey((string)id!))
+                {
+                    batchOf[(string)id!] = name;
+                }
+            }
+        }
+
         var loose = new List<RedisValue>();
         var byBatch = new Dictionary<string, List<RedisValue>>(StringComparer.Ordinal);
         var order = new List<string>();
-        for (var i = 0; i < pending.Count; i++)
+        foreach (var (id, _) in pending)
         {
-            if (batches[i].IsNull)
+            if (!batchOf.TryGetValue((string)id!, out var name))
             {
-                loose.Add(pending[i].Id);
+                loose.Add(id);
                 continue;
             }
 
-            var name = (string)batches[i]!;
             if (!byBatch.TryGetValue(name, out var mine))
             {
                 byBatch[name] = mine = [];
                 order.Add(name);
             }
 
-            mine.Add(pending[i].Id);
+            mine.Add(id);
         }
 
         var again = 0;
         foreach (var name in order)
         {
-            var manifest = await _database.StringGetAsync(_manifestPrefix + name).ConfigureAwait(false);
-            if (manifest.IsNull)
-            {
-                loose.AddRange(byBatch[name]);
-                continue;
-            }
-
-            var ids = ((string)manifest!).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => (RedisValue)s).ToArray();
+            var ids = manifests[name];
             var mine = byBatch[name].Select(v => (string)v!).ToHashSet(StringComparer.Ordinal);
             var count = byBatch[name].Max(v => deliveries[(string)v!]) + 1;
             var batch = await ClaimAndFormAsync(ids.Where(id => mine.Contains((string)id!)).ToArray(), ids, name, count, cancellationToken).ConfigureAwait(false);
@@ -636,7 +662,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         {
             if (name is not null)
             {
-                await _database!.KeyDeleteAsync(_manifestPrefix + name).ConfigureAwait(false);
+                await ForgetBatchesAsync([name]).ConfigureAwait(false);
             }
 
             return null;
@@ -740,15 +766,38 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
     }
 
     /// <summary>
-    /// Acknowledges <paramref name="ids"/>, forgets which batch they formed and deletes the
-    /// <paramref name="manifests"/>: plain commands pipelined in this order, each with every id at once.
+    /// Acknowledges <paramref name="ids"/>, then forgets the batches they formed (<paramref name="manifests"/>):
+    /// plain commands pipelined in this order, each with every id or name at once.
     /// </summary>
     private Task AcknowledgeAsync(RedisValue[] ids, IReadOnlyCollection<string> manifests)
     {
         var acknowledged = _database!.StreamAcknowledgeAsync(_stream, _group, ids);
-        var forgotten = _database.HashDeleteAsync(_entries, ids);
-        var deleted = manifests.Count == 0 ? Task.CompletedTask : _database.KeyDeleteAsync(manifests.Select(m => (RedisKey)(_manifestPrefix + m)).ToArray());
-        return Task.WhenAll(acknowledged, forgotten, deleted);
+        return manifests.Count == 0 ? acknowledged : Task.WhenAll(acknowledged, ForgetBatchesAsync(manifests));
+    }
+
+    /// <summary>Takes batches out of the group's live batches and deletes their manifests.</summary>
+    private Task ForgetBatchesAsync(IReadOnlyCollection<string> names)
+    {
+        var unlisted = _database!.SetRemoveAsync(_batches, names.Select(n => (RedisValue)n).ToArray());
+        var deleted = _database.KeyDeleteAsync(names.Select(n => (RedisKey)(_manifestPrefix + n)).ToArray());
+        return Task.WhenAll(unlisted, deleted);
+    }
+
+    /// <summary>The manifests of the group's live batches, by name (a name whose manifest is gone is left out).</summary>
+    private async Task<Dictionary<string, RedisValue[]>> LiveManifestsAsync()
+    {
+        var names = await _database!.SetMembersAsync(_batches).ConfigureAwait(false);
+        var texts = await Task.WhenAll(names.Select(n => _database.StringGetAsync(_manifestPrefix + (string)n!))).ConfigureAwait(false);
+        var manifests = new Dictionary<string, RedisValue[]>(StringComparer.Ordinal);
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (!texts[i].IsNull)
+            {
+                manifests[(string)names[i]!] = ((string)texts[i]!).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(id => (RedisValue)id).ToArray();
+            }
+        }
+
+        return manifests;
     }
 
     // ---- receipts, acknowledgements, keep-alive, claims ----
@@ -776,6 +825,15 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         StreamLog.Redelivering(_logger, _pipeline, _name, batch.Name, batch.Ids.Length, batch.Deliveries, (long)_retryDelay.TotalMilliseconds, split);
     }
 
+    private bool RetryDue()
+    {
+        lock (_gate)
+        {
+            var now = DateTime.UtcNow;
+            return _retries.Exists(r => r.Due <= now);
+        }
+    }
+
     private List<(Formed Batch, Exception Error)> DueRetries()
     {
         lock (_gate)
@@ -787,11 +845,22 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         }
     }
 
-    /// <summary>Entries of the group that other consumers read and did not acknowledge yet.</summary>
-    private async Task<long> OthersPendingAsync()
+    /// <summary>
+    /// Entries of the group that other consumers read and did not acknowledge yet; and whether this
+    /// consumer has pending entries it does not hold (a read that timed out on the client but ran on
+    /// the server, after the pending entries were last looked at on the other connection).
+    /// </summary>
+    private async Task<(long Others, bool Unknown)> PendingElsewhereAsync()
     {
         var info = await _database!.StreamPendingAsync(_stream, _group).ConfigureAwait(false);
-        return info.Consumers.Where(c => c.Name != _consumer).Sum(c => (long)c.PendingMessageCount);
+        var mine = info.Consumers.Where(c => c.Name == _consumer).Sum(c => (long)c.PendingMessageCount);
+        int held;
+        lock (_gate)
+        {
+            held = _held.Count;
+        }
+
+        return (info.Consumers.Where(c => c.Name != _consumer).Sum(c => (long)c.PendingMessageCount), mine > held);
     }
 
     /// <summary>A batch every sink wrote, whose completion waits for the run's publish: it can no longer fail.</summary>
@@ -975,7 +1044,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         {
             var reply = (RedisResult[])(await _database!.ScriptEvaluateAsync(
                 Reclaim,
-                [_stream, _entries],
+                [_stream, _batches],
                 [_group, _consumer, (long)_claimIdle.TotalMilliseconds, cursor, 500, _manifestPrefix]).ConfigureAwait(false))!;
             cursor = (string)reply[0]!;
             claimed += (long)reply[1] + (long)reply[2];
@@ -1023,9 +1092,17 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         return true;
     }
 
-    /// <summary>Up to <paramref name="count"/> new entries for this consumer (null: stopped or aborted).</summary>
-    private Task<StreamEntry[]?> ReadAsync(int count, CancellationToken waits, CancellationToken abort) =>
-        CallAsync(() => _reads!.StreamReadGroupAsync(_stream, _group, _consumer, StreamPosition.NewMessages, count), "reading the stream", waits, abort);
+    /// <summary>Up to <paramref name="count"/> new entries for this consumer, held from the moment they come (null: stopped or aborted).</summary>
+    private async Task<StreamEntry[]?> ReadAsync(int count, CancellationToken waits, CancellationToken abort)
+    {
+        var entries = await CallAsync(() => _reads!.StreamReadGroupAsync(_stream, _group, _consumer, StreamPosition.NewMessages, count), "reading the stream", waits, abort).ConfigureAwait(false);
+        if (entries is not null)
+        {
+            Hold(entries);
+        }
+
+        return entries;
+    }
 
     /// <summary>
     /// Runs a call of the reading loop until it succeeds: Redis trouble that passes is waited out
