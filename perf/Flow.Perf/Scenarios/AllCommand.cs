@@ -496,7 +496,7 @@ internal static class AllCommand
     private static async Task StreamsAsync(Context ctx, List<Series> series, List<TargetResult> targets)
     {
         // Configurations 1 (no cache), h (the hand-written consumer) and 1r (a refresh), in that order.
-        var options = ScenarioOptions.Parse(ctx.Quick ? ["--quick", "--s-runs", "1", "--s-configs", "1,h"] : ["--s-configs", "1,h,1r", "--s-records", "500000"]);
+        var options = ScenarioOptions.Parse(ctx.Quick ? ["--quick", "--s-runs", "1", "--s-configs", "1,h"] : ["--s-configs", "1,h,1r", "--s-records", "1000000"]);
         options = options with { Stream = options.Stream with { FlowDll = ctx.FlowDll } };
         var notes = new List<string>();
         var from = series.Count;

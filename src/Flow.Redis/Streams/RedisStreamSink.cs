@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Text.Json;
 using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
@@ -52,6 +54,7 @@ internal sealed class RedisStreamSink : ISink
     private readonly RedisOutage _outage;
     private readonly ILogger _logger;
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+    private Utf8JsonWriter? _writer; // one for the sink's life, reset per record (batches are written one at a time)
     private IDatabase? _database;
 
     public RedisStreamSink(NodeContext context, RedisStreamConnections connections)
@@ -97,10 +100,12 @@ internal sealed class RedisStreamSink : ISink
         args[1] = _field;
         args[2] = _maxLength;
         var content = new XxHash128();
+        Span<byte> length = stackalloc byte[4];
         for (var i = 0; i < batch.Count; i++)
         {
             var encoded = Encode(batch.Records[i]);
-            content.Append(BitConverter.GetBytes(encoded.Length));
+            BinaryPrimitives.WriteInt32LittleEndian(length, encoded.Length); // as BitConverter wrote it on this (little-endian) machine: markers stay the same
+            content.Append(length);
             content.Append(encoded);
             args[i + 3] = encoded;
         }
@@ -133,7 +138,11 @@ internal sealed class RedisStreamSink : ISink
 
     public ValueTask CommitAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        _writer?.Dispose();
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>
     /// The marker of a batch: <c>{tag}:flow:out:</c> and a hash of the pipeline, the sink, the batch's
@@ -154,11 +163,17 @@ internal sealed class RedisStreamSink : ISink
     private byte[] Encode(Record record)
     {
         _buffer.ResetWrittenCount();
-        using (var writer = RecordJson.CreateWriter(_buffer))
+        if (_writer is null)
         {
-            RecordJson.Write(writer, record);
+            _writer = RecordJson.CreateWriter(_buffer);
+        }
+        else
+        {
+            _writer.Reset(_buffer);
         }
 
+        RecordJson.Write(_writer, record);
+        _writer.Flush();
         return _buffer.WrittenSpan.ToArray();
     }
 }

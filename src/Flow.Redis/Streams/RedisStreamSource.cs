@@ -452,9 +452,11 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
     internal BatchId IdentityOf(IReadOnlyList<RedisValue> ids)
     {
         var hash = new XxHash64();
+        Span<byte> text = stackalloc byte[48]; // an entry id is at most 41 characters (two 20-digit numbers and a dash)
         foreach (var id in ids)
         {
-            hash.Append(Encoding.ASCII.GetBytes((string)id!));
+            var length = Encoding.ASCII.GetBytes((string)id!, text);
+            hash.Append(text[..length]);
             hash.Append(" "u8);
         }
 
@@ -1098,6 +1100,12 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
         var entries = await CallAsync(() => _reads!.StreamReadGroupAsync(_stream, _group, _consumer, StreamPosition.NewMessages, count), "reading the stream", waits, abort).ConfigureAwait(false);
         if (entries is not null)
         {
+            // Each id as text once: it is held, hashed, written into the manifest and acknowledged as text.
+            for (var i = 0; i < entries.Length; i++)
+            {
+                entries[i] = new StreamEntry((string)entries[i].Id!, entries[i].Values);
+            }
+
             Hold(entries);
         }
 
