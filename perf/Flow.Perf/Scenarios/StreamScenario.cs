@@ -146,14 +146,14 @@ internal static class StreamScenario
         if (one >= 0 && two >= 0)
         {
             notes.Add(string.Create(CultureInfo.InvariantCulture,
-                $"(s) two workers vs one (cache off): {all[two].RecordsPerSecond:N0} vs {all[one].RecordsPerSecond:N0} messages/s = {all[two].RecordsPerSecond / all[one].RecordsPerSecond:F2}x; workers' CPU {all[two].MedianCpu:F1} s vs {all[one].MedianCpu:F1} s, redis-server CPU {Median(all[two].ServerCpu):F1} s vs {Median(all[one].ServerCpu):F1} s"));
+                $"(s) two workers vs one (no cache): {all[two].RecordsPerSecond:N0} vs {all[one].RecordsPerSecond:N0} messages/s = {all[two].RecordsPerSecond / all[one].RecordsPerSecond:F2}x; workers' CPU {all[two].MedianCpu:F1} s vs {all[one].MedianCpu:F1} s, redis-server CPU {Median(all[two].ServerCpu):F1} s vs {Median(all[one].ServerCpu):F1} s"));
         }
 
         var cold = configs.FindIndex(x => x.Key == "c");
         if (one >= 0 && cold >= 0)
         {
             notes.Add(string.Create(CultureInfo.InvariantCulture,
-                $"(s) one worker, cache on (Redis, cold) vs off: {all[cold].RecordsPerSecond:N0} vs {all[one].RecordsPerSecond:N0} messages/s = {all[cold].Median / all[one].Median:F2}x the time"));
+                $"(s) one worker, cache on (Redis, cold) vs no cache: {all[cold].RecordsPerSecond:N0} vs {all[one].RecordsPerSecond:N0} messages/s = {all[cold].Median / all[one].Median:F2}x the time"));
         }
 
         foreach (var (config, index) in configs.Select((c, i) => (c, i)).Where(x => x.c.Key.EndsWith("@base", StringComparison.Ordinal)))
