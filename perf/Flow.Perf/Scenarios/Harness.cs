@@ -102,10 +102,24 @@ internal sealed class CacheUnderTest : IAsyncDisposable
     public static Task<CacheUnderTest> RedisAsync(string configuration) =>
         CreateAsync(new FlowCacheOptions { Store = "Redis", Redis = configuration, KeyPrefix = $"perf:{Guid.NewGuid():N}:", Required = true }, null, "Redis");
 
-    private static async Task<CacheUnderTest> CreateAsync(FlowCacheOptions cache, string? folder, string label)
+    /// <summary>
+    /// The Redis store seen through a wrapper that offers no leases (<see cref="ICacheLeaseStore"/>), so
+    /// a cold run computes each miss without taking one: what a run costs without single-flight.
+    /// </summary>
+    public static Task<CacheUnderTest> RedisWithoutLeasesAsync(string configuration) =>
+        CreateAsync(new FlowCacheOptions { Store = "Redis", Redis = configuration, KeyPrefix = $"perf:{Guid.NewGuid():N}:", Required = true }, null, "Redis, no leases", withoutLeases: true);
+
+    private static async Task<CacheUnderTest> CreateAsync(FlowCacheOptions cache, string? folder, string label, bool withoutLeases = false)
     {
         var services = new ServiceCollection().AddFileCacheStore().AddRedisCacheStore().BuildServiceProvider();
-        var provider = new CacheStoreProvider(cache, services.GetServices<CacheStoreRegistration>(), services, NullLoggerFactory.Instance);
+        var stores = services.GetServices<CacheStoreRegistration>().ToList();
+        if (withoutLeases)
+        {
+            var redis = stores.Last(r => r.Name == "Redis");
+            stores.Add(redis with { Create = async (sp, o, ct) => new StoreWithoutLeases(await redis.Create(sp, o, ct).ConfigureAwait(false)), IsDefault = false });
+        }
+
+        var provider = new CacheStoreProvider(cache, stores, services, NullLoggerFactory.Instance);
 
         // Connect (or create the File store) before anything is timed: the worker does this once per process.
         await provider.GetAsync(CancellationToken.None).ConfigureAwait(false);
@@ -128,4 +142,26 @@ internal sealed class CacheUnderTest : IAsyncDisposable
             Directory.Delete(_folder, recursive: true);
         }
     }
+}
+
+/// <summary>A store's entries and metadata without its leases: the caching decorator then takes none.</summary>
+internal sealed class StoreWithoutLeases(ICacheStore store) : ICacheStore
+{
+    public string Description => store.Description + " (no leases)";
+
+    public Task<byte[]?> GetAsync(CacheKey key, CancellationToken cancellationToken) => store.GetAsync(key, cancellationToken);
+
+    public Task SetAsync(CacheKey key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken) => store.SetAsync(key, value, timeToLive, cancellationToken);
+
+    public Task<byte[]?> GetMetadataAsync(string name, CancellationToken cancellationToken) => store.GetMetadataAsync(name, cancellationToken);
+
+    public Task SetMetadataAsync(string name, ReadOnlyMemory<byte> value, CancellationToken cancellationToken) => store.SetMetadataAsync(name, value, cancellationToken);
+
+    public Task<CacheStoreStats> GetStatsAsync(CancellationToken cancellationToken) => store.GetStatsAsync(cancellationToken);
+
+    public Task<long> ClearAsync(IReadOnlyCollection<string>? signatures, CancellationToken cancellationToken) => store.ClearAsync(signatures, cancellationToken);
+
+    public Task<CacheGcResult> CollectGarbageAsync(long? maxBytes, CancellationToken cancellationToken) => store.CollectGarbageAsync(maxBytes, cancellationToken);
+
+    public ValueTask DisposeAsync() => store.DisposeAsync();
 }

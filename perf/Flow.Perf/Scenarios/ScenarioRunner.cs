@@ -261,6 +261,8 @@ internal static class ScenarioRunner
         var redisCold = new Series("b", "cache on, cold, Redis store", count);
         var fileWarm = new Series("c", "cache on, warm (all hits), File store", count);
         var redisWarm = new Series("c", "cache on, warm (all hits), Redis store", count);
+        var redisNoLeases = new Series("b", "cache on, cold, Redis store without leases", count);
+        var noLeasesWarm = new Series("c", "cache on, warm, Redis store without leases", count);
         var batches = (count + batchSize - 1) / batchSize;
 
         for (var i = 0; i <= runs; i++)
@@ -276,6 +278,7 @@ internal static class ScenarioRunner
                      {
                          (fileCold, fileWarm, CacheUnderTest.FileAsync),
                          (redisCold, redisWarm, () => CacheUnderTest.RedisAsync(redis)),
+                         (redisNoLeases, noLeasesWarm, () => CacheUnderTest.RedisWithoutLeasesAsync(redis)),
                      })
             {
                 await using var cache = await open().ConfigureAwait(false);
@@ -296,7 +299,9 @@ internal static class ScenarioRunner
             Collect();
         }
 
-        series.AddRange([off, fileCold, redisCold, fileWarm, redisWarm]);
+        series.AddRange([off, fileCold, redisCold, fileWarm, redisWarm, redisNoLeases]);
+        notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"(b) the lease's cost on a cold run (Redis): with leases {redisCold.Median:F3} s vs without {redisNoLeases.Median:F3} s = {redisCold.Median / redisNoLeases.Median:F3}x the time; CPU {redisCold.MedianCpu:F3} s vs {redisNoLeases.MedianCpu:F3} s = {redisCold.MedianCpu / redisNoLeases.MedianCpu:F3}x"));
         foreach (var (cold, label) in new[] { (fileCold, "File"), (redisCold, "Redis") })
         {
             targets.Add(new TargetResult("(b)", $"cold run, cache on ({label}) vs off, 50 µs/record step", cold.Median / off.Median, "x", 1.05, true,
