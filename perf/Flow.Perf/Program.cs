@@ -73,4 +73,14 @@ internal static class RepoPaths
             return Directory.GetCurrentDirectory();
         }
     }
+
+    /// <summary>
+    /// A baseline program of perf/Baselines, built with Flow.Perf (project references) in the same
+    /// configuration: <c>perf/Baselines/PROJECT/bin/CONFIGURATION/net10.0/ASSEMBLY.dll</c>.
+    /// </summary>
+    public static string Baseline(string project, string assembly)
+    {
+        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))!); // bin/<Configuration>/net10.0/
+        return Path.Combine(PerfFolder, "Baselines", project, "bin", configuration, "net10.0", assembly + ".dll");
+    }
 }

@@ -54,12 +54,9 @@ internal static class AllCommand
             return 2;
         }
 
-        // The baselines are built with Flow.Perf (project references), next to it in the same configuration.
-        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))!); // bin/<Configuration>/net10.0/
-        string Baseline(string project, string assembly) => Path.Combine(RepoPaths.PerfFolder, "Baselines", project, "bin", configuration, "net10.0", assembly + ".dll");
-        var dataflowDll = Baseline("DataflowBaseline", "Flow.Perf.DataflowBaseline");
-        var singlePassDll = Baseline("SinglePassBaseline", "Flow.Perf.SinglePassBaseline");
-        foreach (var dll in new[] { dataflowDll, singlePassDll, StreamScenario.DefaultHandWrittenDll() })
+        var dataflowDll = RepoPaths.Baseline("DataflowBaseline", "Flow.Perf.DataflowBaseline");
+        var singlePassDll = RepoPaths.Baseline("SinglePassBaseline", "Flow.Perf.SinglePassBaseline");
+        foreach (var dll in new[] { dataflowDll, singlePassDll, StreamScenario.HandWrittenDll })
         {
             if (!File.Exists(dll))
             {

@@ -24,12 +24,8 @@ internal static class StreamScenario
     private const string Refresh = "(refresh)";
     private const string HandWritten = "(hand-written)";
 
-    /// <summary>The hand-written consumer's build next to Flow.Perf's, in the same configuration.</summary>
-    public static string DefaultHandWrittenDll()
-    {
-        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))!); // bin/<Configuration>/net10.0/
-        return Path.Combine(RepoPaths.PerfFolder, "Baselines", "StreamBaseline", "bin", configuration, "net10.0", "Flow.Perf.StreamBaseline.dll");
-    }
+    /// <summary>The hand-written consumer's build, next to Flow.Perf's.</summary>
+    public static string HandWrittenDll => RepoPaths.Baseline("StreamBaseline", "Flow.Perf.StreamBaseline");
 
     public static async Task RunAsync(ScenarioOptions options, string redis, List<Series> series, List<TargetResult> targets, List<string> notes)
     {
@@ -52,7 +48,7 @@ internal static class StreamScenario
                 var c = baseline ? c0[..^"@base".Length] : c0;
                 if (c == "h")
                 {
-                    return (Key: key, Workers: 1, Store: (string?)HandWritten, Dll: s.HandWrittenDll ?? DefaultHandWrittenDll(), Name: "hand-written StackExchange.Redis consumer (2 loops)", NoSpin: false);
+                    return (Key: key, Workers: 1, Store: (string?)HandWritten, Dll: s.HandWrittenDll ?? HandWrittenDll, Name: "hand-written StackExchange.Redis consumer (2 loops)", NoSpin: false);
                 }
 
                 var workers = c.StartsWith('2') ? 2 : 1;

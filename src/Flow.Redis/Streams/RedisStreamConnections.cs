@@ -18,7 +18,7 @@ internal sealed class RedisStreamConnections : IAsyncDisposable
     /// </summary>
     public const string Reads = "reads";
 
-    private readonly ConcurrentDictionary<string, Lazy<Task<ConnectionMultiplexer>>> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Use, string Configuration), Lazy<Task<ConnectionMultiplexer>>> _connections = new();
     private int _disposed;
 
     /// <summary>The multiplexer for <paramref name="configuration"/> and <paramref name="use"/>; returned even while Redis is down (it reconnects in the background).</summary>
@@ -28,7 +28,7 @@ internal sealed class RedisStreamConnections : IAsyncDisposable
     public Task<ConnectionMultiplexer> GetAsync(string configuration, CancellationToken cancellationToken, string use = "")
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var lazy = _connections.GetOrAdd(use + "\n" + configuration, c => new Lazy<Task<ConnectionMultiplexer>>(() => ConnectAsync(c[(c.IndexOf('\n') + 1)..])));
+        var lazy = _connections.GetOrAdd((use, configuration), key => new Lazy<Task<ConnectionMultiplexer>>(() => ConnectAsync(key.Configuration)));
         return lazy.Value.WaitAsync(cancellationToken);
     }
 

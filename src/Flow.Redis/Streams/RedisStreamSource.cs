@@ -287,36 +287,7 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
                 }
             }
 
-            if (buffer.Count >= batchSize || (buffer.Count > 0 && DateTime.UtcNow - bufferStarted >= _maxBatchDelay))
-            {
-                // A batch of at most BatchSize; what a read-ahead brought beyond it starts the next one.
-                var rest = buffer.Count > batchSize ? buffer.GetRange(batchSize, buffer.Count - batchSize) : null;
-                if (rest is not null)
-                {
-                    buffer.RemoveRange(batchSize, rest.Count);
-                }
-
-                var entriesOfBatch = buffer;
-                var next = CallAsync(() => FormAsync(entriesOfBatch, null, 1), "recording a batch's entries", abort, abort);
-                buffer = rest ?? new List<(RedisValue Id, Record Record)>(batchSize);
-                bufferStarted = DateTime.UtcNow;
-                pollDelay = TimeSpan.FromMilliseconds(1);
-                if (forming is not null)
-                {
-                    var written = await forming.ConfigureAwait(false);
-                    forming = null;
-                    if (written is null)
-                    {
-                        break;
-                    }
-
-                    yield return Deliver(written);
-                }
-
-                forming = next;
-                continue;
-            }
-
+            // The batch formed before goes out now that this one is parsed: its manifest was written meanwhile.
             if (forming is not null)
             {
                 var written = await forming.ConfigureAwait(false);
@@ -327,6 +298,23 @@ internal sealed class RedisStreamSource : ISource, IBatchSource, IAsyncDisposabl
                 }
 
                 yield return Deliver(written);
+            }
+
+            if (buffer.Count >= batchSize || (buffer.Count > 0 && DateTime.UtcNow - bufferStarted >= _maxBatchDelay))
+            {
+                // A batch of at most BatchSize; what a read-ahead brought beyond it starts the next one.
+                var rest = buffer.Count > batchSize ? buffer.GetRange(batchSize, buffer.Count - batchSize) : null;
+                if (rest is not null)
+                {
+                    buffer.RemoveRange(batchSize, rest.Count);
+                }
+
+                var entriesOfBatch = buffer;
+                forming = CallAsync(() => FormAsync(entriesOfBatch, null, 1), "recording a batch's entries", abort, abort);
+                buffer = rest ?? new List<(RedisValue Id, Record Record)>(batchSize);
+                bufferStarted = DateTime.UtcNow;
+                pollDelay = TimeSpan.FromMilliseconds(1);
+                continue;
             }
 
             if (entries.Length > 0)

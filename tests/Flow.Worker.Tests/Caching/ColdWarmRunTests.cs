@@ -20,35 +20,7 @@ public sealed class ColdWarmRunTests
     public async Task WarmAndCacheOffRuns_WriteTheColdRunsBytes()
     {
         using var workspace = new FlowWorkspace();
-        var config = workspace.WritePipeline($$"""
-            {
-              "BatchSize": 1000,
-              "Sources": [ { "Name": "flights", "Type": "Json", "Params": { "Path": {{TestData.Quote(TestData.FlightsJson)}} } } ],
-              "Steps": [
-                { "Name": "late", "Type": "Filter", "Params": { "Where": "delay > 15" } },
-                { "Name": "airports", "Type": "Lookup",
-                  "Params": { "File": {{TestData.Quote(TestData.AirportsCsv)}}, "Key": "origin", "On": "iata", "Prefix": "origin_" } },
-                { "Name": "enrich", "Type": "Compute",
-                  "Params": { "Set": {
-                    "delay_hours": "round(delay / 60, 2)",
-                    "per_mile": "delay / distance",
-                    "route": "origin + '-' + destination",
-                    "label": "str(distance) + ' mi'",
-                    "city": "upper(origin_city ?? 'unknown')",
-                    "far": "distance > 1000",
-                    "lat": "origin_latitude * 1",
-                    "nothing": "null",
-                    "legs": "[origin, destination]",
-                    "lengths": "[len(origin), len(destination)]",
-                    "year": "year(date)"
-                  } } }
-              ],
-              "Sinks": [
-                { "Name": "jsonl", "Type": "JsonLines", "Params": { "Path": "out/late.jsonl" } },
-                { "Name": "csv", "Type": "Csv", "Params": { "Path": "out/late.csv" } }
-              ]
-            }
-            """, name: "flights");
+        var config = WriteFlightsPipeline(workspace);
         var (jsonLines, csv) = (workspace.File("out/late.jsonl"), workspace.File("out/late.csv"));
 
         var cold = await RunAsync(workspace, config, "cold.json");
@@ -71,19 +43,7 @@ public sealed class ColdWarmRunTests
     public async Task NoCacheRun_WritesTheSameBytesAndTouchesNoStore()
     {
         using var workspace = new FlowWorkspace();
-        var config = workspace.WritePipeline($$"""
-            {
-              "BatchSize": 1000,
-              "Sources": [ { "Name": "flights", "Type": "Json", "Params": { "Path": {{TestData.Quote(TestData.FlightsJson)}} } } ],
-              "Steps": [
-                { "Name": "late", "Type": "Filter", "Params": { "Where": "delay > 15" } },
-                { "Name": "airports", "Type": "Lookup",
-                  "Params": { "File": {{TestData.Quote(TestData.AirportsCsv)}}, "Key": "origin", "On": "iata", "Prefix": "origin_" } },
-                { "Name": "enrich", "Type": "Compute", "Params": { "Set": { "route": "origin + '-' + destination" } } }
-              ],
-              "Sinks": [ { "Name": "jsonl", "Type": "JsonLines", "Params": { "Path": "out/late.jsonl" } } ]
-            }
-            """, name: "flights");
+        var config = WriteFlightsPipeline(workspace);
         var output = workspace.File("out/late.jsonl");
         var store = workspace.File(".flow/cache");
 
@@ -122,6 +82,40 @@ public sealed class ColdWarmRunTests
         await using var flow = await FlowProcess.RunAsync(workspace.Path, Timeout, ["validate", "--Flow:Cache:Store=None", "--Flow:Cache:Required=true"]);
         Assert.Equal(2, flow.ExitCode);
         Assert.Contains("Flow:Cache:Required: is true, but Flow:Cache:Store is None", flow.StandardError);
+    }
+
+    /// <summary>The pipeline of these tests: a filter, a join, computed fields of every kind, a JSON Lines and a CSV sink.</summary>
+    private static string WriteFlightsPipeline(FlowWorkspace workspace)
+    {
+        return workspace.WritePipeline($$"""
+            {
+              "BatchSize": 1000,
+              "Sources": [ { "Name": "flights", "Type": "Json", "Params": { "Path": {{TestData.Quote(TestData.FlightsJson)}} } } ],
+              "Steps": [
+                { "Name": "late", "Type": "Filter", "Params": { "Where": "delay > 15" } },
+                { "Name": "airports", "Type": "Lookup",
+                  "Params": { "File": {{TestData.Quote(TestData.AirportsCsv)}}, "Key": "origin", "On": "iata", "Prefix": "origin_" } },
+                { "Name": "enrich", "Type": "Compute",
+                  "Params": { "Set": {
+                    "delay_hours": "round(delay / 60, 2)",
+                    "per_mile": "delay / distance",
+                    "route": "origin + '-' + destination",
+                    "label": "str(distance) + ' mi'",
+                    "city": "upper(origin_city ?? 'unknown')",
+                    "far": "distance > 1000",
+                    "lat": "origin_latitude * 1",
+                    "nothing": "null",
+                    "legs": "[origin, destination]",
+                    "lengths": "[len(origin), len(destination)]",
+                    "year": "year(date)"
+                  } } }
+              ],
+              "Sinks": [
+                { "Name": "jsonl", "Type": "JsonLines", "Params": { "Path": "out/late.jsonl" } },
+                { "Name": "csv", "Type": "Csv", "Params": { "Path": "out/late.csv" } }
+              ]
+            }
+            """, name: "flights");
     }
 
     private static async Task<JsonElement> RunAsync(FlowWorkspace workspace, string config, string report, params string[] more)
