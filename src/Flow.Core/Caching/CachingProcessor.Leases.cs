@@ -12,11 +12,15 @@ namespace Flow.Caching;
 /// <remarks>
 /// <para>The rules, in the order a missed batch meets them:</para>
 /// <list type="number">
-/// <item>A lease is tried only with a compute slot in hand (the step's parallelism): a worker holds
-/// leases only on batches it is computing, never on batches queued behind its own.</item>
+/// <item>A lease is tried only with a lease slot in hand: one per compute slot (the step's
+/// parallelism) and one more, for the batch next in line. A worker holds leases only on the batches
+/// it is computing and on the next one, never on the rest queued behind them; the next batch's
+/// lease and second lookup (two store round trips) are taken while the step computes the one
+/// before, not between the two.</item>
 /// <item>Got it: the entry is looked up again first (the previous holder may have written it since
-/// this worker's lookup: then it is replayed, counted as waited), otherwise the step runs while the
-/// lease is renewed, and the lease is released after the entry's write (<see cref="ComputeAsync"/>).</item>
+/// this worker's lookup: then it is replayed, counted as waited), otherwise the batch waits for a
+/// compute slot and the step runs while the lease is renewed, and the lease is released after the
+/// entry's write (<see cref="ComputeAsync"/>).</item>
 /// <item>Taken by another worker: the slot is given back, so this worker computes later batches
 /// meanwhile, and the entry is polled (20 ms growing to 200 ms, with jitter). It is replayed when it
 /// appears; between polls the lease is tried again, so a lease that lapsed (its holder died) or was
@@ -37,6 +41,7 @@ internal sealed partial class CachingProcessor
 
     private readonly ICacheLeaseStore? _leases;
     private readonly SemaphoreSlim? _computeSlots;
+    private readonly SemaphoreSlim? _leaseSlots;
 
     /// <summary>What a lease attempt found: the lease, another holder, or no answer from the store.</summary>
     private enum LeaseAnswer
@@ -54,20 +59,19 @@ internal sealed partial class CachingProcessor
         long? waitingSince = null;
         while (true)
         {
-            var giveUp = waitingSince is { } since && _scope.Time.GetElapsedTime(since) >= life * MaxWaitLives;
-            await _computeSlots!.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (waitingSince is { } since && _scope.Time.GetElapsedTime(since) >= life * MaxWaitLives)
+            {
+                CacheLog.GaveUpWaiting(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, (long)(life * MaxWaitLives).TotalSeconds);
+                return await ComputeInSlotAsync(batch, key, lease: null, started, cancellationToken).ConfigureAwait(false);
+            }
+
+            await _leaseSlots!.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                if (giveUp)
-                {
-                    CacheLog.GaveUpWaiting(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, (long)(life * MaxWaitLives).TotalSeconds);
-                    return await ComputeAsync(batch, key, lease: null, Stopwatch.GetTimestamp() - started, cancellationToken).ConfigureAwait(false);
-                }
-
                 var (answer, lease) = await TryAcquireAsync(key, life, cancellationToken).ConfigureAwait(false);
                 if (answer == LeaseAnswer.Unavailable)
                 {
-                    return await ComputeAsync(batch, key, lease: null, Stopwatch.GetTimestamp() - started, cancellationToken).ConfigureAwait(false);
+                    return await ComputeInSlotAsync(batch, key, lease: null, started, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (answer == LeaseAnswer.Got)
@@ -96,12 +100,12 @@ internal sealed partial class CachingProcessor
                         CacheLog.TookOver(_scope.Logger, _scope.Pipeline, _stepName, batch.Id.Index, key.ToString());
                     }
 
-                    return await ComputeAsync(batch, key, held, Stopwatch.GetTimestamp() - started, cancellationToken).ConfigureAwait(false);
+                    return await ComputeInSlotAsync(batch, key, held, started, cancellationToken).ConfigureAwait(false);
                 }
             }
             finally
             {
-                _computeSlots.Release();
+                _leaseSlots.Release();
             }
 
             // Another worker computes it: wait for its entry, without a slot.
@@ -117,6 +121,32 @@ internal sealed partial class CachingProcessor
             {
                 return Waited(batch, key, replayed, started);
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs the step on a missed batch within the step's parallelism. A lease it holds is released
+    /// by <see cref="ComputeAsync"/>, or here when the run is aborted before a slot comes free.
+    /// </summary>
+    private async ValueTask<StepOutput> ComputeInSlotAsync(Batch batch, CacheKey key, HeldLease? lease, long started, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _computeSlots!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch when (lease is not null)
+        {
+            await lease.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        try
+        {
+            return await ComputeAsync(batch, key, lease, Stopwatch.GetTimestamp() - started, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _computeSlots.Release();
         }
     }
 

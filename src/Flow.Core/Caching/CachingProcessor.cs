@@ -42,6 +42,7 @@ internal sealed partial class CachingProcessor : ILookaheadProcessor
         // No lookups, no leases: a refresh computes every batch whoever else does.
         _leases = lookups ? scope.Health.Leases : null;
         _computeSlots = _leases is null ? null : new SemaphoreSlim(parallelism, parallelism);
+        _leaseSlots = _leases is null ? null : new SemaphoreSlim(parallelism + 1, parallelism + 1);
     }
 
     /// <summary>Lookups run up to this many batches ahead of the step (they are I/O and decoding, not the step's work).</summary>

@@ -119,6 +119,40 @@ public sealed class SingleFlightTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task WhileABatchComputes_TheNextBatchsLeaseIsTakenAlready_AndNoFurtherOne()
+    {
+        var definition = Pipeline("flights", Step("tag", "Counting", new { Field = "tagged" }));
+        var reference = await RunWithoutCacheAsync(definition);
+        var cache = Path.Combine(_folder, "cache");
+        int Locks() => Directory.Exists(cache) ? Directory.EnumerateFiles(cache, ".lock-*", SearchOption.AllDirectories).Count() : 0;
+        var seen = new List<int>();
+        Harness.Probes["tag"].BeforeBatch = async index =>
+        {
+            if (index == 0)
+            {
+                // Batch 0 computes (Parallelism 1): its own lease, and the next batch's taken meanwhile.
+                using var deadline = new CancellationTokenSource(Deadline);
+                while (Locks() < 2)
+                {
+                    await Task.Delay(10, deadline.Token);
+                }
+
+                // Given time, no third batch takes a lease: the rest wait for a lease slot.
+                await Task.Delay(300);
+                seen.Add(Locks());
+            }
+        };
+
+        var run = await Harness.RunAsync(definition, Settings()).WaitAsync(Deadline);
+
+        Assert.Equal(RunStatus.Completed, run.Status);
+        Assert.Equal(reference.Output, run.Output);
+        Assert.Equal([2], seen);
+        Assert.Equal(BatchCount, run.Node("tag").Misses);
+        Assert.Equal(0, Locks()); // every lease given back
+    }
+
     private async Task WaitForEventAsync(int eventId)
     {
         using var deadline = new CancellationTokenSource(Deadline);
