@@ -41,11 +41,11 @@ public class CacheBenchmarks
     [Benchmark]
     public List<Record> Deserialize() => BatchSerializer.Deserialize(_payload);
 
-    /// <summary>Checksum + raw Deflate (Fastest) into a cache entry.</summary>
+    /// <summary>Checksum + LZ4 into a cache entry.</summary>
     [Benchmark]
     public byte[] Encode() => _codec.Encode(_payload, _now);
 
-    /// <summary>Verify checksum + inflate.</summary>
+    /// <summary>Verify checksum + LZ4 decode.</summary>
     [Benchmark]
     public byte[] TryDecode()
     {

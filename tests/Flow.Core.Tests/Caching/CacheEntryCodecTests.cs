@@ -56,7 +56,7 @@ public sealed class CacheEntryCodecTests
 
         var entry = new CacheEntryCodec().Encode(payload, Created);
 
-        Assert.Equal(CacheEntryCodec.FlagCompressed, entry[5] & CacheEntryCodec.FlagCompressed);
+        Assert.Equal(CacheEntryCodec.FlagLz4, entry[5] & (CacheEntryCodec.FlagLz4 | CacheEntryCodec.FlagDeflate));
         Assert.True(entry.Length < payload.Length, $"{entry.Length} bytes for a {payload.Length}-byte payload");
     }
 
@@ -67,7 +67,7 @@ public sealed class CacheEntryCodecTests
 
         var entry = new CacheEntryCodec().Encode(payload, Created);
 
-        Assert.Equal(0, entry[5] & CacheEntryCodec.FlagCompressed);
+        Assert.Equal(0, entry[5] & (CacheEntryCodec.FlagLz4 | CacheEntryCodec.FlagDeflate));
         Assert.Equal(CacheEntryCodec.HeaderLength + payload.Length, entry.Length);
         Assert.Equal(payload, entry[CacheEntryCodec.HeaderLength..]);
     }
@@ -81,7 +81,7 @@ public sealed class CacheEntryCodecTests
 
         Assert.Equal("FLCE"u8.ToArray(), entry[..4]);
         Assert.Equal(CacheEntryCodec.EntryFormatVersion, entry[4]);
-        Assert.Equal(CacheEntryCodec.FlagCompressed | CacheEntryCodec.FlagSigned, entry[5]);
+        Assert.Equal(CacheEntryCodec.FlagLz4 | CacheEntryCodec.FlagSigned, entry[5]);
         Assert.Equal(Created.ToUnixTimeMilliseconds(), BinaryPrimitives.ReadInt64LittleEndian(entry.AsSpan(6)));
         Assert.Equal(payload.Length, BinaryPrimitives.ReadInt32LittleEndian(entry.AsSpan(14)));
         var expected = HMACSHA256.HashData(KeyA, entry[..18].Concat(entry[CacheEntryCodec.HeaderLength..]).ToArray());
@@ -225,22 +225,87 @@ public sealed class CacheEntryCodecTests
         Rehash(entry);
 
         Assert.False(new CacheEntryCodec().TryDecode(entry, out _, out _, out var error));
+        Assert.Equal("corrupt compressed body (or longer than its declared length)", error); // LZ4 cannot tell the two apart
+    }
+
+    [Fact]
+    public void TryDecode_ValidChecksumLz4BlockShorterThanDeclared_ReportsLengthMismatch()
+    {
+        var payload = Payload("batch");
+        var entry = new CacheEntryCodec().Encode(payload, Created);
+        BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(14), payload.Length + 1);
+        Rehash(entry);
+
+        Assert.False(new CacheEntryCodec().TryDecode(entry, out _, out _, out var error));
         Assert.Equal("decompressed length mismatch", error);
     }
 
     [Fact]
-    public void TryDecode_ValidChecksumGarbageBody_ReportsCorruptBody()
+    public void TryDecode_DeflateEntryOfAnEarlierVersion_IsStillRead()
+    {
+        var payload = Payload("batch");
+        var entry = DeflateEntry(payload, payload.Length);
+
+        Assert.True(new CacheEntryCodec().TryDecode(entry, out var decoded, out var created, out var error), error);
+        Assert.Equal(payload, decoded);
+        Assert.Equal(Created, created);
+    }
+
+    [Fact]
+    public void TryDecode_DeflateEntryWithWrongDeclaredLength_ReportsLengthMismatch()
+    {
+        var payload = Payload("batch");
+
+        Assert.False(new CacheEntryCodec().TryDecode(DeflateEntry(payload, payload.Length - 1), out _, out _, out var error));
+        Assert.Equal("decompressed length mismatch", error);
+    }
+
+    [Fact]
+    public void TryDecode_BothCompressionFlags_AreUnknownFlags()
+    {
+        var payload = Payload("batch");
+        var entry = DeflateEntry(payload, payload.Length);
+        entry[5] |= CacheEntryCodec.FlagLz4;
+        Rehash(entry);
+
+        Assert.False(new CacheEntryCodec().TryDecode(entry, out _, out _, out var error));
+        Assert.Equal("unknown flags 0x05", error);
+    }
+
+    [Theory]
+    [InlineData(CacheEntryCodec.FlagDeflate)]
+    [InlineData(CacheEntryCodec.FlagLz4)]
+    public void TryDecode_ValidChecksumGarbageBody_ReportsCorruptBody(byte compression)
     {
         var entry = new byte[CacheEntryCodec.HeaderLength + 64];
         "FLCE"u8.CopyTo(entry);
         entry[4] = CacheEntryCodec.EntryFormatVersion;
-        entry[5] = CacheEntryCodec.FlagCompressed;
+        entry[5] = compression;
         BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(14), 1000);
         entry.AsSpan(CacheEntryCodec.HeaderLength).Fill(0xFF);
         Rehash(entry);
 
         Assert.False(new CacheEntryCodec().TryDecode(entry, out _, out _, out var error));
-        Assert.Contains(error, new[] { "corrupt compressed body", "decompressed length mismatch" });
+        Assert.Contains(error, new[] { "corrupt compressed body", "corrupt compressed body (or longer than its declared length)", "decompressed length mismatch" });
+    }
+
+    [Fact]
+    public void TryDecode_ValidChecksumLz4Bomb_StopsAtDeclaredLength()
+    {
+        // 10 MB of zeros declared as 100 bytes: the decoder stops at the 100-byte buffer's end.
+        var zeros = new byte[10_000_000];
+        var block = new byte[K4os.Compression.LZ4.LZ4Codec.MaximumOutputSize(zeros.Length)];
+        var blockLength = K4os.Compression.LZ4.LZ4Codec.Encode(zeros, block);
+        var entry = new byte[CacheEntryCodec.HeaderLength + blockLength];
+        "FLCE"u8.CopyTo(entry);
+        entry[4] = CacheEntryCodec.EntryFormatVersion;
+        entry[5] = CacheEntryCodec.FlagLz4;
+        BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(14), 100);
+        block.AsSpan(0, blockLength).CopyTo(entry.AsSpan(CacheEntryCodec.HeaderLength));
+        Rehash(entry);
+
+        Assert.False(new CacheEntryCodec().TryDecode(entry, out _, out _, out var error));
+        Assert.Equal("corrupt compressed body (or longer than its declared length)", error);
     }
 
     [Fact]
@@ -256,7 +321,7 @@ public sealed class CacheEntryCodecTests
         var entry = new byte[CacheEntryCodec.HeaderLength + bomb.Length];
         "FLCE"u8.CopyTo(entry);
         entry[4] = CacheEntryCodec.EntryFormatVersion;
-        entry[5] = CacheEntryCodec.FlagCompressed;
+        entry[5] = CacheEntryCodec.FlagDeflate;
         BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(14), 100);
         bomb.ToArray().CopyTo(entry, CacheEntryCodec.HeaderLength);
         Rehash(entry);
@@ -281,6 +346,26 @@ public sealed class CacheEntryCodecTests
         var entry = codec.Encode(Payload("small"), Created);
 
         Assert.True(new CacheEntryCodec(KeyA).TryDecode(entry, out _, out _, out var error), error);
+    }
+
+    /// <summary>An entry as the Deflate writer of earlier versions made it (unsigned, no key).</summary>
+    private static byte[] DeflateEntry(byte[] payload, int declaredLength)
+    {
+        var body = new MemoryStream();
+        using (var deflate = new DeflateStream(body, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            deflate.Write(payload);
+        }
+
+        var entry = new byte[CacheEntryCodec.HeaderLength + body.Length];
+        "FLCE"u8.CopyTo(entry);
+        entry[4] = CacheEntryCodec.EntryFormatVersion;
+        entry[5] = CacheEntryCodec.FlagDeflate;
+        BinaryPrimitives.WriteInt64LittleEndian(entry.AsSpan(6), Created.ToUnixTimeMilliseconds());
+        BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(14), declaredLength);
+        body.ToArray().CopyTo(entry, CacheEntryCodec.HeaderLength);
+        Rehash(entry);
+        return entry;
     }
 
     private static void Rehash(byte[] entry)
