@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Flow.Batches;
 using Microsoft.Extensions.Logging;
@@ -22,10 +24,10 @@ internal sealed class JsonLinesReader
     // is searched once, not again from its start after every refill.
     private int _searched;
 
-    private JsonLinesReader(JsonTextBuffer text, ILogger logger)
+    private JsonLinesReader(JsonTextBuffer text, ILogger logger, bool quiet = false)
     {
         _text = text;
-        _records = new JsonRecordReader(text, logger);
+        _records = new JsonRecordReader(text, logger) { Quiet = quiet };
     }
 
     /// <summary>Reads the records of <paramref name="stream"/>, one JSON object per line; the stream is read, not disposed.</summary>
@@ -46,7 +48,9 @@ internal sealed class JsonLinesReader
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(displayName);
         ArgumentNullException.ThrowIfNull(logger);
-        return Iterate(stream, displayName, logger, bufferSize, cancellationToken);
+        return stream.CanSeek
+            ? IterateInParallel(stream, displayName, logger, bufferSize, cancellationToken)
+            : Iterate(stream, displayName, logger, bufferSize, cancellationToken);
 
         static async IAsyncEnumerable<Record> Iterate(Stream stream, string displayName, ILogger logger, int bufferSize, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
@@ -57,12 +61,13 @@ internal sealed class JsonLinesReader
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 await text.FillAsync(cancellationToken).ConfigureAwait(false);
-                reader.Parse(records);
+                var error = reader.TryParse(records);
                 foreach (var record in records)
                 {
                     yield return record;
                 }
 
+                error?.Throw();
                 records.Clear();
             }
 
@@ -85,16 +90,151 @@ internal sealed class JsonLinesReader
             while (!reader._done)
             {
                 text.Fill();
-                reader.Parse(records);
+                var error = reader.TryParse(records);
                 foreach (var record in records)
                 {
                     yield return record;
                 }
 
+                error?.Throw();
                 records.Clear();
             }
 
             reader._records.Complete();
+        }
+    }
+
+    /// <summary>
+    /// Reads a file (a stream that can seek) with its lines parsed on several threads: this loop cuts
+    /// the window's whole lines into chunks (a refill's worth, tens of kilobytes), each parsed by a
+    /// task of its own, and hands the records on chunk by chunk in file order. A chunk that fails
+    /// hands on the records before its bad line, then its error, as the single-threaded reader would.
+    /// Numbers kept as text are reported for the whole file, the first where it is.
+    /// </summary>
+    /// <remarks>
+    /// A pipe is read by <c>Iterate</c> instead: its records must reach the run as they arrive, not
+    /// when enough chunks are in flight.
+    /// </remarks>
+    private static async IAsyncEnumerable<Record> IterateInParallel(Stream stream, string displayName, ILogger logger, int bufferSize, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var text = new JsonTextBuffer(stream, displayName, bufferSize);
+        var pending = new Queue<Task<ParsedChunk>>();
+        var line = 1L;
+        var searched = 0;
+        var unrepresentable = 0L;
+        try
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                await text.FillAsync(cancellationToken).ConfigureAwait(false);
+                var window = text.Unconsumed;
+                var take = window.Length;
+                if (!text.IsFinal)
+                {
+                    // Whole lines only; a window without a line end refills (growing) and searches on from here.
+                    var lastNewline = window[searched..].LastIndexOf((byte)'\n');
+                    if (lastNewline < 0)
+                    {
+                        searched = window.Length;
+                        continue;
+                    }
+
+                    take = searched + lastNewline + 1;
+                }
+
+                searched = 0;
+                if (take > 0)
+                {
+                    var chunk = ArrayPool<byte>.Shared.Rent(take);
+                    window[..take].CopyTo(chunk);
+                    var firstLine = line;
+                    line += window[..take].Count((byte)'\n');
+                    text.Consume(take);
+                    pending.Enqueue(Task.Run(() => ParseChunk(chunk, take, firstLine, displayName, logger), CancellationToken.None));
+                }
+
+                // Chunks in flight: enough to keep every core parsing while this loop reads and hands on.
+                while (pending.Count > (text.IsFinal ? 0 : ChunksAhead))
+                {
+                    var parsed = await pending.Dequeue().ConfigureAwait(false);
+                    if (parsed.Unrepresentable > 0)
+                    {
+                        if (unrepresentable == 0)
+                        {
+                            var (firstAt, column, field, literal) = parsed.FirstUnrepresentable;
+                            JsonReaderLog.NumberKeptAsText(logger, displayName, firstAt, column, field, literal);
+                        }
+
+                        unrepresentable += parsed.Unrepresentable;
+                    }
+
+                    foreach (var record in parsed.Records)
+                    {
+                        yield return record;
+                    }
+
+                    parsed.Error?.Throw();
+                }
+
+                if (text.IsFinal)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            // A run that stops early (an error, a cancellation) leaves no parse running behind it.
+            while (pending.Count > 0)
+            {
+                await pending.Dequeue().ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            }
+        }
+
+        if (unrepresentable > 1)
+        {
+            JsonReaderLog.NumbersKeptAsText(logger, displayName, unrepresentable);
+        }
+    }
+
+    /// <summary>How many chunks may be parsed ahead of the one being handed on.</summary>
+    private static int ChunksAhead => Math.Clamp(Environment.ProcessorCount, 2, 8);
+
+    /// <summary>Parses the whole lines of one chunk of a file, then returns the chunk's array to the pool.</summary>
+    private static ParsedChunk ParseChunk(byte[] chunk, int length, long firstLine, string displayName, ILogger logger)
+    {
+        var records = new List<Record>();
+        try
+        {
+            using var text = new JsonTextBuffer(chunk, length, firstLine, displayName);
+            var reader = new JsonLinesReader(text, logger, quiet: true);
+            var error = reader.TryParse(records);
+            return new ParsedChunk(records, reader._records.Unrepresentable, reader._records.FirstUnrepresentable, error);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    /// <summary>What a chunk gave: its records (up to its bad line, if any), the numbers kept as text, and its error.</summary>
+    private sealed record ParsedChunk(List<Record> Records, long Unrepresentable, (long Line, long Column, string Field, string Literal) FirstUnrepresentable, ExceptionDispatchInfo? Error);
+
+    /// <summary>
+    /// <see cref="Parse"/>, with a bad line's error returned rather than thrown: the records of the
+    /// lines before it are in <paramref name="output"/>, and are handed on before the error.
+    /// </summary>
+    private ExceptionDispatchInfo? TryParse(List<Record> output)
+    {
+        try
+        {
+            Parse(output);
+            return null;
+        }
+        catch (FormatException ex)
+        {
+            return ExceptionDispatchInfo.Capture(ex);
         }
     }
 

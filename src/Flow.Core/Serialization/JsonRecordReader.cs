@@ -116,6 +116,11 @@ internal sealed class JsonRecordReader
         {
             if (_unrepresentable == 0)
             {
+                FirstUnrepresentable = _pendingFirst;
+            }
+
+            if (_unrepresentable == 0 && !Quiet)
+            {
                 var (line, column, field, literal) = _pendingFirst;
                 JsonReaderLog.NumberKeptAsText(_logger, _text.DisplayName, line, column, field, literal);
             }
@@ -125,6 +130,18 @@ internal sealed class JsonRecordReader
 
         return true;
     }
+
+    /// <summary>
+    /// Logs nothing about numbers kept as text: a reader of one part of a file, whose caller reports
+    /// them for the whole file from <see cref="Unrepresentable"/> and <see cref="FirstUnrepresentable"/>.
+    /// </summary>
+    public bool Quiet { get; init; }
+
+    /// <summary>How many numbers were kept as text in the objects read to their end.</summary>
+    public long Unrepresentable => _unrepresentable;
+
+    /// <summary>Where the first number kept as text was, and what it was.</summary>
+    public (long Line, long Column, string Field, string Literal) FirstUnrepresentable { get; private set; }
 
     /// <summary>At the end of the file: the count of numbers kept as text, when there was more than one.</summary>
     public void Complete()

@@ -65,6 +65,28 @@ internal sealed class JsonTextBuffer : IDisposable
         _capacity = End = _array.Length;
     }
 
+    /// <summary>
+    /// A window over the first <paramref name="length"/> bytes of <paramref name="text"/>: whole lines
+    /// cut from a file, the first of them line <paramref name="firstLine"/> of the file, so positions in
+    /// messages are the file's. Neither copied nor returned to the pool here (the caller owns the
+    /// array), and no byte order mark is looked for (the file's was dropped before the lines were cut).
+    /// </summary>
+    public JsonTextBuffer(byte[] text, int length, long firstLine, string displayName)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(displayName);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)text.Length, nameof(length));
+        ArgumentOutOfRangeException.ThrowIfLessThan(firstLine, 1);
+        _stream = Stream.Null;
+        _displayName = displayName;
+        _bomChecked = true;
+        IsFinal = true;
+        _pooled = false;
+        _array = text;
+        _capacity = End = length;
+        _baseLine = firstLine;
+    }
+
     /// <summary>The file's name in messages.</summary>
     public string DisplayName => _displayName ??= _nameOf!();
 
