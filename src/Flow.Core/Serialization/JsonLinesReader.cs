@@ -118,108 +118,75 @@ internal sealed class JsonLinesReader
     private static async IAsyncEnumerable<Record> IterateInParallel(Stream stream, string displayName, ILogger logger, int bufferSize, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var text = new JsonTextBuffer(stream, displayName, bufferSize);
-        var pending = new Queue<Task<ParsedChunk>>();
+        await using var chunks = new ParsedChunks(displayName, logger);
         var line = 1L;
         var searched = 0;
-        var unrepresentable = 0L;
-        try
+        while (true)
         {
-            while (true)
+            cancellationToken.ThrowIfCancellationRequested();
+            await text.FillAsync(cancellationToken).ConfigureAwait(false);
+            var window = text.Unconsumed;
+            var take = window.Length;
+            if (!text.IsFinal)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                await text.FillAsync(cancellationToken).ConfigureAwait(false);
-                var window = text.Unconsumed;
-                var take = window.Length;
-                if (!text.IsFinal)
+                // Whole lines only; a window without a line end refills (growing) and searches on from here.
+                var lastNewline = window[searched..].LastIndexOf((byte)'\n');
+                if (lastNewline < 0)
                 {
-                    // Whole lines only; a window without a line end refills (growing) and searches on from here.
-                    var lastNewline = window[searched..].LastIndexOf((byte)'\n');
-                    if (lastNewline < 0)
-                    {
-                        searched = window.Length;
-                        continue;
-                    }
-
-                    take = searched + lastNewline + 1;
+                    searched = window.Length;
+                    continue;
                 }
 
-                searched = 0;
-                if (take > 0)
-                {
-                    var chunk = ArrayPool<byte>.Shared.Rent(take);
-                    window[..take].CopyTo(chunk);
-                    var firstLine = line;
-                    line += window[..take].Count((byte)'\n');
-                    text.Consume(take);
-                    pending.Enqueue(Task.Run(() => ParseChunk(chunk, take, firstLine, displayName, logger), CancellationToken.None));
-                }
-
-                // Chunks in flight: enough to keep every core parsing while this loop reads and hands on.
-                while (pending.Count > (text.IsFinal ? 0 : ChunksAhead))
-                {
-                    var parsed = await pending.Dequeue().ConfigureAwait(false);
-                    if (parsed.Unrepresentable > 0)
-                    {
-                        if (unrepresentable == 0)
-                        {
-                            var (firstAt, column, field, literal) = parsed.FirstUnrepresentable;
-                            JsonReaderLog.NumberKeptAsText(logger, displayName, firstAt, column, field, literal);
-                        }
-
-                        unrepresentable += parsed.Unrepresentable;
-                    }
-
-                    foreach (var record in parsed.Records)
-                    {
-                        yield return record;
-                    }
-
-                    parsed.Error?.Throw();
-                }
-
-                if (text.IsFinal)
-                {
-                    break;
-                }
+                take = searched + lastNewline + 1;
             }
-        }
-        finally
-        {
-            // A run that stops early (an error, a cancellation) leaves no parse running behind it.
-            while (pending.Count > 0)
+
+            searched = 0;
+            if (take > 0)
             {
-                await pending.Dequeue().ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                var chunk = ArrayPool<byte>.Shared.Rent(take);
+                window[..take].CopyTo(chunk);
+                var firstLine = line;
+                line += window[..take].Count((byte)'\n');
+                text.Consume(take);
+                chunks.Add(() => ParseChunk(chunk, take, firstLine, displayName, logger));
+            }
+
+            while (chunks.Ready(text.IsFinal))
+            {
+                var parsed = await chunks.NextAsync().ConfigureAwait(false);
+                foreach (var record in parsed.Records)
+                {
+                    yield return record;
+                }
+
+                parsed.Error?.Throw();
+            }
+
+            if (text.IsFinal)
+            {
+                break;
             }
         }
 
-        if (unrepresentable > 1)
-        {
-            JsonReaderLog.NumbersKeptAsText(logger, displayName, unrepresentable);
-        }
+        chunks.Complete();
     }
-
-    /// <summary>How many chunks may be parsed ahead of the one being handed on.</summary>
-    private static int ChunksAhead => Math.Clamp(Environment.ProcessorCount, 2, 8);
 
     /// <summary>Parses the whole lines of one chunk of a file, then returns the chunk's array to the pool.</summary>
     private static ParsedChunk ParseChunk(byte[] chunk, int length, long firstLine, string displayName, ILogger logger)
     {
-        var records = new List<Record>();
         try
         {
-            using var text = new JsonTextBuffer(chunk, length, firstLine, displayName);
+            using var text = new JsonTextBuffer(chunk, length, firstLine, 1, displayName);
             var reader = new JsonLinesReader(text, logger, quiet: true);
+            var records = new List<Record>();
             var error = reader.TryParse(records);
-            return new ParsedChunk(records, reader._records.Unrepresentable, reader._records.FirstUnrepresentable, error);
+            return ParsedChunk.Of(records, reader._records, error);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(chunk);
         }
     }
-
-    /// <summary>What a chunk gave: its records (up to its bad line, if any), the numbers kept as text, and its error.</summary>
-    private sealed record ParsedChunk(List<Record> Records, long Unrepresentable, (long Line, long Column, string Field, string Literal) FirstUnrepresentable, ExceptionDispatchInfo? Error);
 
     /// <summary>
     /// <see cref="Parse"/>, with a bad line's error returned rather than thrown: the records of the

@@ -66,17 +66,20 @@ internal sealed class JsonTextBuffer : IDisposable
     }
 
     /// <summary>
-    /// A window over the first <paramref name="length"/> bytes of <paramref name="text"/>: whole lines
-    /// cut from a file, the first of them line <paramref name="firstLine"/> of the file, so positions in
-    /// messages are the file's. Neither copied nor returned to the pool here (the caller owns the
-    /// array), and no byte order mark is looked for (the file's was dropped before the lines were cut).
+    /// A window over the first <paramref name="length"/> bytes of <paramref name="text"/>: a chunk cut
+    /// from a file, whose first byte is at <paramref name="line"/> and <paramref name="column"/> (1-based,
+    /// in characters) of the file, so positions in messages are the file's. Neither copied nor returned
+    /// to the pool here (the caller owns the array), and no byte order mark is looked for (the file's
+    /// was dropped before the chunk was cut). For readers that start afresh at each item or line: it
+    /// cannot map positions of a reader that carried its state from the file's start.
     /// </summary>
-    public JsonTextBuffer(byte[] text, int length, long firstLine, string displayName)
+    public JsonTextBuffer(byte[] text, int length, long line, long column, string displayName)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(displayName);
         ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)text.Length, nameof(length));
-        ArgumentOutOfRangeException.ThrowIfLessThan(firstLine, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(line, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(column, 1);
         _stream = Stream.Null;
         _displayName = displayName;
         _bomChecked = true;
@@ -84,7 +87,8 @@ internal sealed class JsonTextBuffer : IDisposable
         _pooled = false;
         _array = text;
         _capacity = End = length;
-        _baseLine = firstLine;
+        _baseLine = line;
+        _baseCharColumn = column - 1;
     }
 
     /// <summary>The file's name in messages.</summary>
