@@ -41,13 +41,13 @@ internal sealed partial class StatusServer : IHostedService, IAsyncDisposable
         _logger = loggerFactory.CreateLogger("Flow.Http");
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (_options.Value.Http.Urls is not { } text)
-        {
-            return;
-        }
+    // Without Flow:Http:Urls nothing of ASP.NET Core or OpenTelemetry is touched: the server's code
+    // (and the assemblies its types live in) is only loaded when there is a server to start.
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        _options.Value.Http.Urls is { } text ? StartServerAsync(text, cancellationToken) : Task.CompletedTask;
 
+    private async Task StartServerAsync(string text, CancellationToken cancellationToken)
+    {
         var urls = FlowHttpOptions.Parse(text).Urls;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "flow", ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseKestrelCore();
@@ -90,7 +90,12 @@ internal sealed partial class StatusServer : IHostedService, IAsyncDisposable
         LogListening(string.Join(", ", urls));
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken) =>
+        _app is null ? Task.CompletedTask : StopServerAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => _app is null ? ValueTask.CompletedTask : DisposeServerAsync();
+
+    private async Task StopServerAsync(CancellationToken cancellationToken)
     {
         if (_app is { } app)
         {
@@ -98,7 +103,7 @@ internal sealed partial class StatusServer : IHostedService, IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    private async ValueTask DisposeServerAsync()
     {
         if (_app is { } app)
         {
