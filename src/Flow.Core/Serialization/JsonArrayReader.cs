@@ -15,10 +15,11 @@ namespace Flow.Serialization;
 /// with N the 0-based index of the item in the array.
 /// </summary>
 /// <remarks>
+/// A file (a stream that can seek) is read on several threads (<c>JsonArrayReader.Parallel.cs</c>).
 /// Items are read optimistically: an object cut by the end of the window is dropped and read again
 /// from its start once the window holds more, so each object is parsed once unless it straddles a refill.
 /// </remarks>
-internal sealed class JsonArrayReader
+internal sealed partial class JsonArrayReader
 {
     private readonly JsonTextBuffer _text;
     private readonly JsonRecordReader _records;
@@ -27,10 +28,10 @@ internal sealed class JsonArrayReader
     private long _item;
     private bool _inObject;
 
-    private JsonArrayReader(JsonTextBuffer text, ILogger logger)
+    private JsonArrayReader(JsonTextBuffer text, ILogger logger, bool quiet = false)
     {
         _text = text;
-        _records = new JsonRecordReader(text, logger);
+        _records = new JsonRecordReader(text, logger) { Quiet = quiet };
     }
 
     private enum Phase
@@ -113,213 +114,6 @@ internal sealed class JsonArrayReader
 
             reader._records.Complete();
         }
-    }
-
-    /// <summary>
-    /// Reads a file (a stream that can seek) with its items parsed on several threads: this loop
-    /// checks the array's syntax and cuts the window's whole items into a chunk (skipping over each
-    /// item, which builds nothing), each chunk parsed into records by a task of its own, and hands the
-    /// records on chunk by chunk in file order. Errors come where the one-thread reader gives them:
-    /// after every record before the bad item, with the same message.
-    /// </summary>
-    /// <remarks>A pipe is read by <c>Iterate</c> instead: its records must reach the run as they arrive.</remarks>
-    private static async IAsyncEnumerable<Record> IterateInParallel(Stream stream, string displayName, ILogger logger, int bufferSize, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        using var text = new JsonTextBuffer(stream, displayName, bufferSize);
-        await using var chunks = new ParsedChunks(displayName, logger);
-        var splitter = new JsonArrayReader(text, logger) { _state = new JsonReaderState(SplitterOptions) };
-        var items = new List<(int Start, int End)>();
-        while (splitter._phase != Phase.Done)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await text.FillAsync(cancellationToken).ConfigureAwait(false);
-            var firstItem = splitter._item;
-            FormatException? error = null;
-            try
-            {
-                splitter.Split(items);
-            }
-            catch (FormatException ex)
-            {
-                error = ex;
-            }
-
-            // The whole items before a fault are parsed and handed on before it.
-            if (items.Count > 0)
-            {
-                chunks.Add(splitter.Cut(items, firstItem, logger));
-            }
-
-            if (error is not null)
-            {
-                chunks.Add(error);
-                splitter._phase = Phase.Done;
-            }
-
-            while (chunks.Ready(splitter._phase == Phase.Done))
-            {
-                var parsed = await chunks.NextAsync().ConfigureAwait(false);
-                foreach (var record in parsed.Records)
-                {
-                    yield return record;
-                }
-
-                parsed.Error?.Throw();
-            }
-        }
-
-        chunks.Complete();
-    }
-
-    /// <summary>
-    /// The splitter's reader checks syntax only; nesting is Flow's to judge, item by item, with its
-    /// own message, so the splitter's depth limit is far above it.
-    /// </summary>
-    private static JsonReaderOptions SplitterOptions => JsonRecordReader.ReaderOptions with { MaxDepth = 1 << 20 };
-
-    /// <summary>
-    /// Copies the window's bytes from the first item of <paramref name="items"/> to the end of the
-    /// last into a pooled chunk (consumed bytes stay in the window until the next fill), and returns
-    /// the chunk's parse.
-    /// </summary>
-    private Func<ParsedChunk> Cut(List<(int Start, int End)> items, long firstItem, ILogger logger)
-    {
-        var start = items[0].Start;
-        var length = items[^1].End - start;
-        var chunk = ArrayPool<byte>.Shared.Rent(length);
-        _text.Array.AsSpan(start, length).CopyTo(chunk);
-        var (line, column) = _text.PositionOf(start);
-        var offsets = items.Select(i => (i.Start - start, i.End - start)).ToArray();
-        items.Clear();
-        var displayName = _text.DisplayName;
-        return () => ParseChunk(chunk, length, line, column, offsets, firstItem, displayName, logger);
-    }
-
-    /// <summary>Parses the items of one chunk (each checked for syntax already), then returns the chunk's array to the pool.</summary>
-    private static ParsedChunk ParseChunk(byte[] chunk, int length, long line, long column, (int Start, int End)[] items, long firstItem, string displayName, ILogger logger)
-    {
-        try
-        {
-            using var text = new JsonTextBuffer(chunk, length, line, column, displayName);
-            var reader = new JsonRecordReader(text, logger) { Quiet = true };
-            var records = new List<Record>(items.Length);
-            try
-            {
-                for (var i = 0; i < items.Length; i++)
-                {
-                    var (start, end) = items[i];
-                    text.Item = firstItem + i;
-                    reader.Origin = start;
-                    var json = new Utf8JsonReader(chunk.AsSpan(start, end - start), isFinalBlock: true, new JsonReaderState(JsonRecordReader.ReaderOptions));
-                    json.Read();
-                    if (!reader.TryRead(ref json, out var record))
-                    {
-                        throw text.Error(end, "the item ends before the object is closed"); // not reached: the splitter read it whole
-                    }
-
-                    records.Add(record);
-                }
-            }
-            catch (FormatException ex)
-            {
-                return ParsedChunk.Of(records, reader, ExceptionDispatchInfo.Capture(ex));
-            }
-
-            return ParsedChunk.Of(records, reader, null);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-    }
-
-    /// <summary>
-    /// Checks the syntax of the window's whole items and notes where each is in <paramref name="items"/>
-    /// (window indexes), without building them, and consumes them. Past the closing bracket, checks
-    /// what follows as <see cref="Parse"/> does, on the next fill: the items before the bracket are
-    /// cut first.
-    /// </summary>
-    private void Split(List<(int Start, int End)> items)
-    {
-        if (_phase == Phase.After)
-        {
-            SkipTrailing();
-            return;
-        }
-
-        var span = _text.Unconsumed;
-        var origin = _text.Start;
-        var reader = new Utf8JsonReader(span, _text.IsFinal, _state);
-        var committed = 0;
-        var lastContent = _text.IsFinal ? span.LastIndexOfAnyExcept(JsonRecordReader.Whitespace) : int.MaxValue;
-        try
-        {
-            while (true)
-            {
-                if (reader.BytesConsumed > lastContent)
-                {
-                    throw EndedEarly();
-                }
-
-                _text.Item = _phase == Phase.Items ? _item : -1;
-                if (!reader.Read())
-                {
-                    break;
-                }
-
-                if (_phase == Phase.Start)
-                {
-                    if (reader.TokenType != JsonTokenType.StartArray)
-                    {
-                        throw NotAnArray(origin + (int)reader.TokenStartIndex, reader.TokenType);
-                    }
-
-                    _phase = Phase.Items;
-                    committed = (int)reader.BytesConsumed;
-                    _state = reader.CurrentState;
-                    continue;
-                }
-
-                if (reader.TokenType == JsonTokenType.EndArray)
-                {
-                    _phase = Phase.After;
-                    _text.Item = -1;
-                    _text.Consume((int)reader.BytesConsumed);
-                    return;
-                }
-
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    throw _text.Error(origin + (int)reader.TokenStartIndex, $"expected an object, found {JsonRecordReader.Describe(reader.TokenType)}; a Json file holds an array of objects");
-                }
-
-                _inObject = true;
-                var start = origin + (int)reader.TokenStartIndex;
-                if (!reader.TrySkip())
-                {
-                    break;
-                }
-
-                _inObject = false;
-                items.Add((start, origin + (int)reader.BytesConsumed));
-                _item++;
-                committed = (int)reader.BytesConsumed;
-                _state = reader.CurrentState;
-            }
-        }
-        catch (JsonException ex)
-        {
-            throw SyntaxError(ex);
-        }
-
-        if (_text.IsFinal)
-        {
-            throw EndedEarly();
-        }
-
-        _text.Consume(committed);
-        _text.Item = -1;
-        _inObject = false;
     }
 
     /// <summary>

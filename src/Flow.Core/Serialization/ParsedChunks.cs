@@ -18,6 +18,9 @@ internal sealed class ParsedChunks(string displayName, ILogger logger) : IAsyncD
     private readonly Queue<Task<ParsedChunk>> _pending = new();
     private long _unrepresentable;
 
+    /// <summary>How many numbers the chunks handed back so far kept as text (the first of them is reported).</summary>
+    public long Unrepresentable => _unrepresentable;
+
     /// <summary>How many chunks may be parsed ahead of the one being handed on.</summary>
     private static int ChunksAhead => Math.Clamp(Environment.ProcessorCount, 2, 8);
 
