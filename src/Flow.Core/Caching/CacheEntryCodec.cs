@@ -211,6 +211,12 @@ internal sealed class CacheEntryCodec
         }
         else
         {
+            // An LZ4 block expands at most about 255 times: a tiny entry declaring a huge payload is refused before anything is allocated.
+            if ((flags & FlagLz4) != 0 && length > (body.Length * 255L) + 16)
+            {
+                return Fail($"payload length {length} is more than a {body.Length}-byte LZ4 body can hold", out error);
+            }
+
             var result = GC.AllocateUninitializedArray<byte>(length);
             var decompressError = (flags & FlagLz4) != 0 ? DecompressLz4(body, result) : Inflate(body, result);
             if (decompressError is not null)

@@ -37,6 +37,7 @@ internal sealed partial class JsonArrayReader
         var handedOn = 0L;
         var fault = false;
         var warned = false;
+        var startedAt = stream.Position;
         await using (var chunks = new ParsedChunks(displayName, logger))
         {
             using var text = new JsonTextBuffer(stream, displayName, bufferSize);
@@ -82,8 +83,8 @@ internal sealed partial class JsonArrayReader
             }
         }
 
-        // Something the scan or a chunk could not take: the one-thread reader reads the file again, from its start.
-        stream.Position = 0;
+        // Something the scan or a chunk could not take: the one-thread reader reads the file again, from where reading started.
+        stream.Position = startedAt;
         using var again = new JsonTextBuffer(stream, displayName, bufferSize);
         var reader = new JsonArrayReader(again, logger, quiet: true);
         var records = new List<Record>();
@@ -93,6 +94,9 @@ internal sealed partial class JsonArrayReader
             cancellationToken.ThrowIfCancellationRequested();
             await again.FillAsync(cancellationToken).ConfigureAwait(false);
             var error = reader.TryParse(records);
+
+            // As the one-thread reader warns: when the window holding the first number kept as text is parsed (unless the chunks did).
+            WarnFirst();
             foreach (var record in records)
             {
                 if (skip > 0)
@@ -104,17 +108,12 @@ internal sealed partial class JsonArrayReader
                 yield return record;
             }
 
-            if (error is not null)
-            {
-                WarnFirst();
-                error.Throw();
-            }
+            error?.Throw();
 
             records.Clear();
         }
 
-        // Numbers kept as text, as the one-thread reader reports them: the first unless the chunks did, then the file's count.
-        WarnFirst();
+        // And the file's count at its end.
         if (reader._records.Unrepresentable > 1)
         {
             JsonReaderLog.NumbersKeptAsText(logger, displayName, reader._records.Unrepresentable);

@@ -331,6 +331,23 @@ public sealed class CacheEntryCodecTests
     }
 
     [Fact]
+    public void TryDecode_TinyLz4BodyDeclaringAHugePayload_IsRefusedBeforeAllocating()
+    {
+        // A valid checksum over 10 body bytes that claim 200 MB: no LZ4 block expands that much.
+        var entry = new byte[CacheEntryCodec.HeaderLength + 10];
+        "FLCE"u8.CopyTo(entry);
+        entry[4] = CacheEntryCodec.EntryFormatVersion;
+        entry[5] = CacheEntryCodec.FlagLz4;
+        BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(14), 200_000_000);
+        Rehash(entry);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        Assert.False(new CacheEntryCodec().TryDecode(entry, out _, out _, out var error));
+        Assert.Equal("payload length 200000000 is more than a 10-byte LZ4 body can hold", error);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000);
+    }
+
+    [Fact]
     public void Constructor_EmptyKey_Throws()
     {
         Assert.Throws<ArgumentException>(() => new CacheEntryCodec([]));

@@ -57,6 +57,22 @@ public sealed class JsonArrayReaderTests
         }
     }
 
+    [Fact]
+    public async Task File_StreamNotAtItsStart_ReadsFromWhereItIs_AlsoWhenItReadsAgain()
+    {
+        // A bad item makes the file be read again by the one-thread reader: from where reading started, not from byte 0.
+        var prefix = Encoding.UTF8.GetBytes("not json at all ");
+        var text = prefix.Concat(Encoding.UTF8.GetBytes("[{\"a\":1},{\"a\":2},{\"a\":1,\"a\":3}]")).ToArray();
+
+        var (fromFile, fileError) = await ReadAsync(new MemoryStream(text) { Position = prefix.Length }, 64, new ListLogger());
+        var (fromPipe, pipeError) = await ReadAsync(new PipeStream(text) { Position = prefix.Length }, 64, new ListLogger());
+
+        Assert.Equal([1L, 2L], fromFile.Select(r => (long)r["a"]!));
+        RecordAssert.Equal(fromPipe, fromFile);
+        Assert.Equal(pipeError, fileError);
+        Assert.Contains("repeated key 'a'", fileError, StringComparison.Ordinal);
+    }
+
     private static byte[] Text(string kind)
     {
         string Item(int i) => (kind, i) switch
