@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Flow.Batches;
 using Microsoft.Extensions.Logging;
@@ -83,50 +84,12 @@ internal sealed partial class JsonArrayReader
             }
         }
 
-        // Something the scan or a chunk could not take: the one-thread reader reads the file again, from where reading started.
+        // Something the scan or a chunk could not take: the one-thread reader reads the file again, from
+        // where reading started, and goes on after the records handed on (warning as it reads, unless the chunks did).
         stream.Position = startedAt;
-        using var again = new JsonTextBuffer(stream, displayName, bufferSize);
-        var reader = new JsonArrayReader(again, logger, quiet: true);
-        var records = new List<Record>();
-        var skip = handedOn;
-        while (reader._phase != Phase.Done)
+        await foreach (var record in Iterate(stream, displayName, logger, bufferSize, skip: handedOn, quiet: warned, cancellationToken).ConfigureAwait(false))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            await again.FillAsync(cancellationToken).ConfigureAwait(false);
-            var error = reader.TryParse(records);
-
-            // As the one-thread reader warns: when the window holding the first number kept as text is parsed (unless the chunks did).
-            WarnFirst();
-            foreach (var record in records)
-            {
-                if (skip > 0)
-                {
-                    skip--;
-                    continue;
-                }
-
-                yield return record;
-            }
-
-            error?.Throw();
-
-            records.Clear();
-        }
-
-        // And the file's count at its end.
-        if (reader._records.Unrepresentable > 1)
-        {
-            JsonReaderLog.NumbersKeptAsText(logger, displayName, reader._records.Unrepresentable);
-        }
-
-        void WarnFirst()
-        {
-            if (!warned && reader._records.Unrepresentable > 0)
-            {
-                var (line, column, field, literal) = reader._records.FirstUnrepresentable;
-                JsonReaderLog.NumberKeptAsText(logger, displayName, line, column, field, literal);
-                warned = true;
-            }
+            yield return record;
         }
     }
 
@@ -170,7 +133,7 @@ internal sealed partial class JsonArrayReader
                     var json = new Utf8JsonReader(chunk.AsSpan(start, end - start), isFinalBlock: true, new JsonReaderState(JsonRecordReader.ReaderOptions));
                     if (!json.Read() || json.TokenType != JsonTokenType.StartObject || !reader.TryRead(ref json, out var record) || json.BytesConsumed != end - start)
                     {
-                        return ParsedChunk.Of(records, reader, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(new FormatException("an item the scan cut is not one whole object")));
+                        return ParsedChunk.Of(records, reader, ExceptionDispatchInfo.Capture(new FormatException("an item the scan cut is not one whole object")));
                     }
 
                     records.Add(record);
@@ -178,7 +141,7 @@ internal sealed partial class JsonArrayReader
             }
             catch (Exception ex) when (ex is FormatException or JsonException)
             {
-                return ParsedChunk.Of(records, reader, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex));
+                return ParsedChunk.Of(records, reader, ExceptionDispatchInfo.Capture(ex));
             }
 
             return ParsedChunk.Of(records, reader, null);

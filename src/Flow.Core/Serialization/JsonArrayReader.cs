@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
@@ -62,29 +61,40 @@ internal sealed partial class JsonArrayReader
         ArgumentNullException.ThrowIfNull(logger);
         return stream.CanSeek
             ? IterateInParallel(stream, displayName, logger, bufferSize, cancellationToken)
-            : Iterate(stream, displayName, logger, bufferSize, cancellationToken);
+            : Iterate(stream, displayName, logger, bufferSize, skip: 0, quiet: false, cancellationToken);
+    }
 
-        static async IAsyncEnumerable<Record> Iterate(Stream stream, string displayName, ILogger logger, int bufferSize, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The one-thread reader. After <paramref name="skip"/> records (a second read, of what the parallel
+    /// reader handed on already) it hands them on; <paramref name="quiet"/> when the first number kept
+    /// as text was reported already.
+    /// </summary>
+    private static async IAsyncEnumerable<Record> Iterate(Stream stream, string displayName, ILogger logger, int bufferSize, long skip, bool quiet, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var text = new JsonTextBuffer(stream, displayName, bufferSize);
+        var reader = new JsonArrayReader(text, logger, quiet);
+        var records = new List<Record>();
+        while (reader._phase != Phase.Done)
         {
-            using var text = new JsonTextBuffer(stream, displayName, bufferSize);
-            var reader = new JsonArrayReader(text, logger);
-            var records = new List<Record>();
-            while (reader._phase != Phase.Done)
+            cancellationToken.ThrowIfCancellationRequested();
+            await text.FillAsync(cancellationToken).ConfigureAwait(false);
+            var error = reader.TryParse(records);
+            foreach (var record in records)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                await text.FillAsync(cancellationToken).ConfigureAwait(false);
-                var error = reader.TryParse(records);
-                foreach (var record in records)
+                if (skip > 0)
                 {
-                    yield return record;
+                    skip--;
+                    continue;
                 }
 
-                error?.Throw();
-                records.Clear();
+                yield return record;
             }
 
-            reader._records.Complete();
+            error?.Throw();
+            records.Clear();
         }
+
+        reader._records.Complete();
     }
 
     internal static IEnumerable<Record> Read(Stream stream, string displayName, ILogger logger, int bufferSize)
@@ -116,22 +126,8 @@ internal sealed partial class JsonArrayReader
         }
     }
 
-    /// <summary>
-    /// <see cref="Parse"/>, with an error returned rather than thrown: the records of the items
-    /// before it are in <paramref name="output"/>, and are handed on before the error.
-    /// </summary>
-    private ExceptionDispatchInfo? TryParse(List<Record> output)
-    {
-        try
-        {
-            Parse(output);
-            return null;
-        }
-        catch (FormatException ex)
-        {
-            return ExceptionDispatchInfo.Capture(ex);
-        }
-    }
+    /// <summary><see cref="Parse"/>, with its error returned rather than thrown: the records of the items before it are in <paramref name="output"/>.</summary>
+    private ExceptionDispatchInfo? TryParse(List<Record> output) => FormatErrors.Catch((Reader: this, Output: output), static s => s.Reader.Parse(s.Output));
 
     // Reads every item the window holds whole into output, consuming their bytes.
     private void Parse(List<Record> output)

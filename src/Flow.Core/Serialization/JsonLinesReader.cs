@@ -188,22 +188,8 @@ internal sealed class JsonLinesReader
         }
     }
 
-    /// <summary>
-    /// <see cref="Parse"/>, with a bad line's error returned rather than thrown: the records of the
-    /// lines before it are in <paramref name="output"/>, and are handed on before the error.
-    /// </summary>
-    private ExceptionDispatchInfo? TryParse(List<Record> output)
-    {
-        try
-        {
-            Parse(output);
-            return null;
-        }
-        catch (FormatException ex)
-        {
-            return ExceptionDispatchInfo.Capture(ex);
-        }
-    }
+    /// <summary><see cref="Parse"/>, with its error returned rather than thrown: the records of the lines before it are in <paramref name="output"/>.</summary>
+    private ExceptionDispatchInfo? TryParse(List<Record> output) => FormatErrors.Catch((Reader: this, Output: output), static s => s.Reader.Parse(s.Output));
 
     // Reads every whole line the window holds into output, consuming their bytes.
     private void Parse(List<Record> output)
