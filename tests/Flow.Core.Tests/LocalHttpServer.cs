@@ -39,7 +39,8 @@ internal sealed class LocalHttpServer : IAsyncDisposable
     }
 
     /// <summary>What a handler gets: the request, the response to write, and a token that fires when the server stops.</summary>
-    public sealed record Exchange(Request Request, HttpListenerResponse Response, CancellationToken Stopping);
+    /// <param name="Answering">Called as the answer starts: the request is no longer in flight for <see cref="MaxInFlight"/>.</param>
+    public sealed record Exchange(Request Request, HttpListenerResponse Response, CancellationToken Stopping, Action Answering);
 
     /// <summary>The server's address, e.g. <c>http://127.0.0.1:41234</c> (no trailing slash).</summary>
     public string BaseUrl { get; }
@@ -47,7 +48,7 @@ internal sealed class LocalHttpServer : IAsyncDisposable
     /// <summary>Requests received so far.</summary>
     public int Calls => Volatile.Read(ref _calls);
 
-    /// <summary>The most requests that were being answered at the same time.</summary>
+    /// <summary>The most requests received and not yet answered at the same time.</summary>
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
     /// <summary>Every request, in the order they arrived.</summary>
@@ -80,6 +81,8 @@ internal sealed class LocalHttpServer : IAsyncDisposable
     /// <summary>Answers with <paramref name="status"/> and a JSON (or text) body.</summary>
     public static async Task AnswerAsync(Exchange exchange, int status, string body, string contentType = "application/json")
     {
+        // Out of flight before the client can see the answer: it may send its next request as soon as it has this one.
+        exchange.Answering();
         var bytes = Encoding.UTF8.GetBytes(body);
         exchange.Response.StatusCode = status;
         exchange.Response.ContentType = contentType;
@@ -118,6 +121,15 @@ internal sealed class LocalHttpServer : IAsyncDisposable
     {
         var call = Interlocked.Increment(ref _calls);
         var inFlight = Interlocked.Increment(ref _inFlight);
+        var left = 0;
+        void Leave()
+        {
+            if (Interlocked.Exchange(ref left, 1) == 0)
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+
         int max;
         while (inFlight > (max = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, inFlight, max) != max)
         {
@@ -131,7 +143,7 @@ internal sealed class LocalHttpServer : IAsyncDisposable
                 .ToDictionary(k => k!, k => context.Request.Headers[k] ?? string.Empty, StringComparer.OrdinalIgnoreCase);
             var request = new Request(call, context.Request.HttpMethod, context.Request.RawUrl ?? "/", headers, body, DateTime.UtcNow);
             _requests.Enqueue(request);
-            await _handle(new Exchange(request, context.Response, _stopping.Token));
+            await _handle(new Exchange(request, context.Response, _stopping.Token, Leave));
         }
         catch (Exception ex) when (ex is OperationCanceledException or HttpListenerException or ObjectDisposedException or IOException)
         {
@@ -139,7 +151,7 @@ internal sealed class LocalHttpServer : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
+            Leave();
         }
     }
 }
