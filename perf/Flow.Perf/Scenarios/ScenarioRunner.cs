@@ -475,28 +475,39 @@ internal static class ScenarioRunner
         for (var pass = 0; pass < 2; pass++)
         {
             flowSource = handSource = flowSteps = handSteps = 0;
-            var records = source.ReadAsync(CancellationToken.None).GetAsyncEnumerator();
-            var more = true;
+            // Batches cut from the source's chunks, as the runner cuts them.
             var index = 0L;
-            while (more)
+            var formed = new List<Record>(batchSize);
+            var formingSince = Stopwatch.GetTimestamp();
+            await foreach (var chunk in source.ReadChunksAsync(CancellationToken.None).ConfigureAwait(false))
             {
-                var t0 = Stopwatch.GetTimestamp();
-                var batch = new List<Record>(batchSize);
-                while (batch.Count < batchSize && (more = await records.MoveNextAsync().ConfigureAwait(false)))
+                foreach (var record in chunk)
                 {
-                    batch.Add(records.Current);
+                    formed.Add(record);
+                    if (formed.Count == batchSize)
+                    {
+                        await StepsAsync().ConfigureAwait(false);
+                    }
                 }
-
-                var t1 = Stopwatch.GetTimestamp();
-                var input = new Batch(new BatchId("gen", index++, 0), batch);
-                var kept = await filter.ProcessAsync(input, CancellationToken.None).ConfigureAwait(false);
-                _ = await compute.ProcessAsync(input.With(kept), CancellationToken.None).ConfigureAwait(false);
-                var t2 = Stopwatch.GetTimestamp();
-                flowSource += t1 - t0;
-                flowSteps += t2 - t1;
             }
 
-            await records.DisposeAsync().ConfigureAwait(false);
+            if (formed.Count > 0)
+            {
+                await StepsAsync().ConfigureAwait(false);
+            }
+
+            async Task StepsAsync()
+            {
+                var formedAt = Stopwatch.GetTimestamp();
+                var input = new Batch(new BatchId("gen", index++, 0), formed);
+                var kept = await filter.ProcessAsync(input, CancellationToken.None).ConfigureAwait(false);
+                _ = await compute.ProcessAsync(input.With(kept), CancellationToken.None).ConfigureAwait(false);
+                var doneAt = Stopwatch.GetTimestamp();
+                flowSource += formedAt - formingSince;
+                flowSteps += doneAt - formedAt;
+                formed = new List<Record>(batchSize);
+                formingSince = Stopwatch.GetTimestamp();
+            }
 
             var random = new Random(Seed);
             for (var start = 0L; start < count; start += batchSize)
@@ -558,9 +569,9 @@ internal static class ScenarioRunner
         for (var pass = 0; pass < 2; pass++)
         {
             var started = Stopwatch.GetTimestamp();
-            await foreach (var record in source.ReadAsync(CancellationToken.None).ConfigureAwait(false))
+            await foreach (var chunk in source.ReadChunksAsync(CancellationToken.None).ConfigureAwait(false))
             {
-                GC.KeepAlive(record);
+                GC.KeepAlive(chunk);
             }
 
             generate = Stopwatch.GetTimestamp() - started;

@@ -554,19 +554,38 @@ internal sealed class PipelineRun
         var busy = Stopwatch.GetTimestamp();
         try
         {
-            await foreach (var record in source.ReadAsync(read.Token).WithCancellation(read.Token).ConfigureAwait(false))
+            if (source is IChunkedSource chunked)
             {
-                buffer.Add(record ?? throw new InvalidOperationException($"source '{node.Name}' produced a null record at offset {offset + buffer.Count}"));
-                if (buffer.Count < batchSize)
+                await foreach (var chunk in chunked.ReadChunksAsync(read.Token).WithCancellation(read.Token).ConfigureAwait(false))
                 {
-                    continue;
-                }
+                    for (var i = 0; i < chunk.Count && !_stop.IsCancellationRequested; i++)
+                    {
+                        if (Add(chunk[i]))
+                        {
+                            busy = await EmitAsync(buffer).ConfigureAwait(false);
+                            buffer = new List<Record>(batchSize);
+                        }
+                    }
 
-                busy = await EmitAsync(buffer).ConfigureAwait(false);
-                buffer = new List<Record>(batchSize);
-                if (_stop.IsCancellationRequested)
+                    if (_stop.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                }
+            }
+            else
+            {
+                await foreach (var record in source.ReadAsync(read.Token).WithCancellation(read.Token).ConfigureAwait(false))
                 {
-                    break;
+                    if (Add(record))
+                    {
+                        busy = await EmitAsync(buffer).ConfigureAwait(false);
+                        buffer = new List<Record>(batchSize);
+                        if (_stop.IsCancellationRequested)
+                        {
+                            break;
+                        }
+                    }
                 }
             }
 
@@ -591,6 +610,13 @@ internal sealed class PipelineRun
         }
 
         CompleteConsumers(node);
+
+        // Adds a record to the batch being formed; true when the batch is full.
+        bool Add(Record? record)
+        {
+            buffer.Add(record ?? throw new InvalidOperationException($"source '{node.Name}' produced a null record at offset {offset + buffer.Count}"));
+            return buffer.Count == batchSize;
+        }
 
         async Task<long> EmitAsync(List<Record> records)
         {

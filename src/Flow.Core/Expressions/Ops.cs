@@ -12,11 +12,8 @@ namespace Flow.Expressions;
 /// </summary>
 internal static class Ops
 {
-    // Cached boxes so that boolean results do not allocate per record.
-    public static readonly object True = true;
-    public static readonly object False = false;
-
-    public static object Box(bool value) => value ? True : False;
+    // Shared boxes, so that boolean results do not allocate per record.
+    public static object Box(bool value) => Boxes.Of(value);
 
     /// <summary>Condition truthiness: only a boolean true is true; null and everything else is false.</summary>
     public static bool Truthy(object? value) => value is true;

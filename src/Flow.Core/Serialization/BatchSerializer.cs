@@ -60,14 +60,6 @@ internal static class BatchSerializer
     // Strict both ways: an unpaired surrogate or an invalid byte sequence is an error, never a silent U+FFFD.
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    // Boxes of small longs and of the booleans are shared by every decoded record: boxes are immutable,
-    // and counts, flags and small codes are most of the longs in real batches.
-    private const int SmallLongMin = -128;
-    private const int SmallLongMax = 1023;
-    private static readonly object[] SmallLongBoxes = CreateSmallLongBoxes();
-    private static readonly object BoxedTrue = true;
-    private static readonly object BoxedFalse = false;
-
     /// <summary>Writes <paramref name="records"/> to <paramref name="output"/>.</summary>
     /// <exception cref="ArgumentException">A string is not valid UTF-16, or values nest deeper than <see cref="MaxDepth"/>.</exception>
     public static void Write(IReadOnlyList<Record> records, IBufferWriter<byte> output)
@@ -111,17 +103,6 @@ internal static class BatchSerializer
         return reader.ReadBatch();
     }
 
-    private static object[] CreateSmallLongBoxes()
-    {
-        var boxes = new object[SmallLongMax - SmallLongMin + 1];
-        for (var i = 0; i < boxes.Length; i++)
-        {
-            boxes[i] = (long)(i + SmallLongMin);
-        }
-
-        return boxes;
-    }
-
     /// <summary>
     /// Writes the records into a pooled scratch buffer while it builds the name table, then emits
     /// header, table and records: one pass over the records, one copy of the bytes.
@@ -138,7 +119,9 @@ internal static class BatchSerializer
         private readonly string?[] _lastNames = new string?[MaxFieldCache];
         private readonly int[] _lastIndexes = new int[MaxFieldCache];
 
-        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        private static readonly BufferSizeHint SizeHint = new(16 * 1024);
+
+        private byte[] _buffer = SizeHint.Rent();
         private int _position;
         private int _recordCount;
 
@@ -188,6 +171,7 @@ internal static class BatchSerializer
             _buffer = [];
             if (buffer.Length > 0)
             {
+                SizeHint.Used(_position);
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
@@ -569,14 +553,14 @@ internal static class BatchSerializer
                 case TagNull:
                     return null;
                 case TagFalse:
-                    return BoxedFalse;
+                    return Boxes.False;
                 case TagTrue:
-                    return BoxedTrue;
+                    return Boxes.True;
                 case TagLong:
                     {
                         var raw = ReadVarint64();
                         var value = (long)(raw >> 1) ^ -(long)(raw & 1);
-                        return value is >= SmallLongMin and <= SmallLongMax ? SmallLongBoxes[value - SmallLongMin] : value;
+                        return Boxes.Of(value);
                     }
 
                 case TagDouble:

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Flow.Batches;
 
 namespace Flow.Serialization;
 
@@ -125,9 +126,6 @@ internal sealed class CsvColumnTypes
     /// <summary>One column: what its cells were, then what it is.</summary>
     internal sealed class Column
     {
-        private static readonly object True = true;
-        private static readonly object False = false;
-
         private readonly bool _forcedText;
         private bool _sawNumber;
         private bool _sawBoolean;
@@ -189,7 +187,7 @@ internal sealed class CsvColumnTypes
 
                 if (_kind == ColumnKind.Boolean && kind is (CellKind.True or CellKind.False))
                 {
-                    return kind == CellKind.True ? True : False;
+                    return Boxes.Of(kind == CellKind.True);
                 }
             }
 

@@ -56,7 +56,9 @@ internal static class JsonLinesWriter
         private readonly string?[] _names = new string?[MaxNameCache];
         private readonly byte[]?[] _encodedNames = new byte[]?[MaxNameCache];
 
-        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        private static readonly BufferSizeHint SizeHint = new(64 * 1024);
+
+        private byte[] _buffer = SizeHint.Rent();
         private int _position;
 
         public LineWriter(IBufferWriter<byte> output) => _output = output;
@@ -64,6 +66,7 @@ internal static class JsonLinesWriter
         public void Commit()
         {
             _output.Write(_buffer.AsSpan(0, _position));
+            SizeHint.Used(_position);
             _position = 0;
         }
 

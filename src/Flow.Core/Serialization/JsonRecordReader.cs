@@ -51,12 +51,6 @@ internal sealed class JsonRecordReader
     // record, so one comparison of raw bytes replaces decoding (and allocating) each name again.
     private const int NameCacheSize = 64;
 
-    private const int SmallLongMin = -128;
-    private const int SmallLongMax = 1023;
-    private static readonly object[] SmallLongBoxes = CreateSmallLongBoxes();
-    private static readonly object BoxedTrue = true;
-    private static readonly object BoxedFalse = false;
-
     private JsonTextBuffer _text;
     private readonly ILogger _logger;
     private readonly string?[] _names = new string?[NameCacheSize];
@@ -288,10 +282,10 @@ internal sealed class JsonRecordReader
                 value = ReadNumber(ref reader, depth);
                 return true;
             case JsonTokenType.True:
-                value = BoxedTrue;
+                value = Boxes.True;
                 return true;
             case JsonTokenType.False:
-                value = BoxedFalse;
+                value = Boxes.False;
                 return true;
             case JsonTokenType.Null:
                 value = null;
@@ -325,7 +319,7 @@ internal sealed class JsonRecordReader
     {
         if (reader.TryGetInt64(out var integer))
         {
-            return integer is >= SmallLongMin and <= SmallLongMax ? SmallLongBoxes[integer - SmallLongMin] : integer;
+            return Boxes.Of(integer);
         }
 
         // Numbers are never escaped and the reader reads one contiguous span: ValueSpan is the literal.
@@ -531,16 +525,5 @@ internal sealed class JsonRecordReader
         }
 
         return $"'{path}'";
-    }
-
-    private static object[] CreateSmallLongBoxes()
-    {
-        var boxes = new object[SmallLongMax - SmallLongMin + 1];
-        for (var i = 0; i < boxes.Length; i++)
-        {
-            boxes[i] = (long)(i + SmallLongMin);
-        }
-
-        return boxes;
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Flow.Batches;
+using Flow.Execution;
 using Flow.Parameters;
 
 namespace Flow.Sources.BuiltIn;
@@ -9,8 +10,10 @@ namespace Flow.Sources.BuiltIn;
 /// <c>Fields</c> maps names to kinds: <c>seq</c> (0, 1, 2...), <c>int</c>, <c>double</c>, <c>string</c>,
 /// <c>bool</c>, <c>guid</c>. Without <c>Fields</c>: <c>id</c> (seq) and <c>value</c> (double).
 /// </summary>
-internal sealed class GenerateSource : ISource
+internal sealed class GenerateSource : IChunkedSource
 {
+    private const int ChunkSize = 1024;
+    private const int YieldEvery = 4 * ChunkSize;
     private static readonly string[] Kinds = { "seq", "int", "double", "string", "bool", "guid" };
 
     private readonly long _count;
@@ -39,34 +42,59 @@ internal sealed class GenerateSource : ISource
 
     public async IAsyncEnumerable<Record> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await foreach (var chunk in ReadChunksAsync(cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var record in chunk)
+            {
+                yield return record;
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<IReadOnlyList<Record>> ReadChunksAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         // Random with a seed is deterministic for a given runtime, which is what a replay needs.
         var random = new Random(_seed);
         var guid = new byte[16];
-        for (var i = 0L; i < _count; i++)
+
+        // Field names are the keys of a map, so distinct: every record shares one names array.
+        var layout = Array.ConvertAll(_fields, f => f.Name);
+        for (var start = 0L; start < _count; start += ChunkSize)
         {
-            if ((i & 4095) == 4095)
+            cancellationToken.ThrowIfCancellationRequested();
+            if (start > 0 && start % YieldEvery == 0)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 await Task.Yield();
             }
 
-            var record = new Record(_fields.Length);
-            foreach (var (name, kind) in _fields)
+            var end = Math.Min(start + ChunkSize, _count);
+            var chunk = new List<Record>((int)(end - start));
+            for (var i = start; i < end; i++)
             {
-                // Field names are the keys of a map, so distinct: no need to look for an existing one.
-                record.Append(name, kind switch
-                {
-                    FieldKind.Seq => (object)i,
-                    FieldKind.Int => (long)random.Next(0, 1_000_000),
-                    FieldKind.Double => Math.Round(random.NextDouble() * 1000, 3),
-                    FieldKind.String => RandomWord(random),
-                    FieldKind.Bool => random.Next(2) == 1,
-                    _ => NewGuid(random, guid),
-                });
+                chunk.Add(Create(i, layout, random, guid));
             }
 
-            yield return record;
+            yield return chunk;
         }
+    }
+
+    private Record Create(long i, string[] layout, Random random, byte[] guid)
+    {
+        var record = new Record(layout, layout.Length);
+        foreach (var (name, kind) in _fields)
+        {
+            record.Append(name, kind switch
+            {
+                FieldKind.Seq => (object)i,
+                FieldKind.Int => (long)random.Next(0, 1_000_000),
+                FieldKind.Double => Math.Round(random.NextDouble() * 1000, 3),
+                FieldKind.String => RandomWord(random),
+                FieldKind.Bool => Boxes.Of(random.Next(2) == 1),
+                _ => NewGuid(random, guid),
+            });
+        }
+
+        return record;
     }
 
     private static FieldKind KindOf(NodeParameters parameters, string field, string kind)
