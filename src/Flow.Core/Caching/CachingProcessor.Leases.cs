@@ -126,7 +126,8 @@ internal sealed partial class CachingProcessor
 
     /// <summary>
     /// Runs the step on a missed batch within the step's parallelism. A lease it holds is released
-    /// by <see cref="ComputeAsync"/>, or here when the run is aborted before a slot comes free.
+    /// by <see cref="ComputeAsync"/>, or here when the run is aborted before a slot comes free; the
+    /// slot is given back by <see cref="ComputeAsync"/> when the step returns.
     /// </summary>
     private async ValueTask<StepOutput> ComputeInSlotAsync(Batch batch, CacheKey key, HeldLease? lease, long started, CancellationToken cancellationToken)
     {
@@ -140,14 +141,7 @@ internal sealed partial class CachingProcessor
             throw;
         }
 
-        try
-        {
-            return await ComputeAsync(batch, key, lease, Stopwatch.GetTimestamp() - started, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _computeSlots.Release();
-        }
+        return await ComputeAsync(batch, key, lease, Stopwatch.GetTimestamp() - started, cancellationToken, _computeSlots).ConfigureAwait(false);
     }
 
     /// <summary>Runs the step on a batch that has no key (its input cannot be cached), within the step's parallelism.</summary>

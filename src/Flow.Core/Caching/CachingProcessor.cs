@@ -93,14 +93,25 @@ internal sealed partial class CachingProcessor : ILookaheadProcessor
     /// <summary>
     /// Runs the step and hands its output to the write-behind. A lease held for the batch is
     /// released once the entry is in the store (so a worker waiting for it finds it), or at once when
-    /// there is no entry to write (the step threw, the output cannot be cached).
+    /// there is no entry to write (the step threw, the output cannot be cached). A compute slot is
+    /// given back as soon as the step returns: serializing and encoding its output is the cache's
+    /// work, and the next batch computes meanwhile.
     /// </summary>
-    private async ValueTask<StepOutput> ComputeAsync(Batch batch, CacheKey key, HeldLease? lease, long idleTicks, CancellationToken cancellationToken)
+    private async ValueTask<StepOutput> ComputeAsync(Batch batch, CacheKey key, HeldLease? lease, long idleTicks, CancellationToken cancellationToken, SemaphoreSlim? computeSlot = null)
     {
         var handedOver = false;
         try
         {
-            var computed = await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+            StepOutput computed;
+            try
+            {
+                computed = await _step.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                computeSlot?.Release();
+            }
+
             computed = computed with { IdleTicks = idleTicks };
             if (computed.Failures is { Count: > 0 } failures)
             {

@@ -39,6 +39,9 @@ internal sealed class CacheHarness
 
     public StepProbes Probes { get; } = new();
 
+    /// <summary>The store <c>Flow:Cache:Store=BlockingWrite</c> runs with.</summary>
+    public BlockingWriteStore BlockingWrites { get; } = new();
+
     public RecordingLoggerFactory Logs { get; } = new();
 
     public static string FlightsPath => Flights.Value;
@@ -121,7 +124,7 @@ internal sealed class CacheHarness
     public async Task<CacheRun> RunAsync(PipelineDefinition definition, IEnumerable<KeyValuePair<string, string?>> cacheSettings, RunnerOptions? options = null, CancellationToken stop = default)
     {
         var plan = await PlanAsync(definition);
-        await using var stores = Stores(BindOptions(cacheSettings).Cache, Logs);
+        await using var stores = Stores(BindOptions(cacheSettings).Cache, Logs, BlockingWrites);
         var cache = new StepCache(stores, Logs.CreateLogger<StepCache>());
         var result = await new PipelineRunner(NullLogger.Instance, options, cache).RunAsync(plan, stop).WaitAsync(RunDeadline);
         return new CacheRun(result.Status, result, SinkOf(plan).Lines, result.Error);
@@ -145,9 +148,12 @@ internal sealed class CacheHarness
     }
 
     /// <summary>The stores the worker registers (File, Memory, Redis), chosen by <paramref name="cache"/>.</summary>
-    public static CacheStoreProvider Stores(FlowCacheOptions cache, ILoggerFactory logs)
+    /// <remarks>Store <c>BlockingWrite</c> is <paramref name="blockingWrite"/> (a new one when none is given).</remarks>
+    public static CacheStoreProvider Stores(FlowCacheOptions cache, ILoggerFactory logs, BlockingWriteStore? blockingWrite = null)
     {
-        var services = new ServiceCollection().AddFileCacheStore().AddMemoryCacheStore().AddRedisCacheStore().AddSingleton(logs).BuildServiceProvider();
+        var services = new ServiceCollection().AddFileCacheStore().AddMemoryCacheStore().AddRedisCacheStore()
+            .AddCacheStore("BlockingWrite", (_, _) => blockingWrite ?? new BlockingWriteStore())
+            .AddSingleton(logs).BuildServiceProvider();
         return new CacheStoreProvider(cache, services.GetServices<CacheStoreRegistration>(), services, logs);
     }
 

@@ -153,6 +153,37 @@ public sealed class SingleFlightTests : IDisposable
         Assert.Equal(0, Locks()); // every lease given back
     }
 
+    [Fact]
+    public async Task WhileABatchsEntryIsWritten_TheNextBatchComputes()
+    {
+        // The first entry write blocks its thread, as a file write does: the step's one compute slot
+        // must already be free, or batch 1 would wait for batch 0's write.
+        var definition = Pipeline("flights", Step("tag", "Counting", new { Field = "tagged" }));
+        var reference = await RunWithoutCacheAsync(definition);
+        var writeBlockedAtBatch1 = false;
+        Harness.Probes["tag"].BeforeBatch = async index =>
+        {
+            if (index == 1)
+            {
+                using var deadline = new CancellationTokenSource(Deadline);
+                while (!Harness.BlockingWrites.WriteStarted)
+                {
+                    await Task.Delay(5, deadline.Token);
+                }
+
+                writeBlockedAtBatch1 = Harness.BlockingWrites.WriteBlocked;
+                Harness.BlockingWrites.ReleaseWrites();
+            }
+        };
+
+        var run = await Harness.RunAsync(definition, new Dictionary<string, string?> { ["Flow:Cache:Store"] = "BlockingWrite" }).WaitAsync(Deadline);
+
+        Assert.Equal(RunStatus.Completed, run.Status);
+        Assert.True(writeBlockedAtBatch1);
+        Assert.Equal(reference.Output, run.Output);
+        Assert.Equal(BatchCount, run.Node("tag").Misses);
+    }
+
     private async Task WaitForEventAsync(int eventId)
     {
         using var deadline = new CancellationTokenSource(Deadline);
