@@ -10,10 +10,11 @@ namespace Flow.Caching;
 /// </summary>
 /// <remarks>
 /// <para>Taking a lease is creating its lock file (<see cref="FileMode.CreateNew"/>: of several
-/// processes at once, exactly one succeeds). The file names its owner, <c>{"pid", "host", "token",
-/// "ttlMs"}</c>, and its last-write time is the heartbeat: the holder stamps it with every renewal.
-/// A lock whose heartbeat is older than its own time to live has lapsed (its holder died, or hangs)
-/// and may be taken over: it is deleted and created anew, and again exactly one creator wins.</para>
+/// processes at once, exactly one succeeds). The file names its owner, <c>{"pid", "host", "holder",
+/// "token", "ttlMs"}</c>, and its last-write time is the heartbeat: the holder stamps it with every renewal.
+/// A lock whose heartbeat is older than its own time to live has lapsed (its holder died, or hangs),
+/// and so has one whose holder is a process of this machine no longer running (<see cref="LeaseHolder"/>):
+/// it may be taken over: it is deleted and created anew, and again exactly one creator wins.</para>
 /// <para>A lock file is only ever deleted under a second, short-lived file,
 /// <c>.lock-{input}~takeover</c>, created exclusively too (by a taker that found it lapsed, by its
 /// holder releasing it, by garbage collection): without it, one that found the lock lapsed, or its
@@ -79,6 +80,7 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
             writer.WriteStartObject();
             writer.WriteNumber("pid", Environment.ProcessId);
             writer.WriteString("host", Environment.MachineName);
+            writer.WriteString("holder", LeaseHolder.Current);
             writer.WriteString("token", token);
             writer.WriteNumber("ttlMs", (long)Math.Ceiling(timeToLive.TotalMilliseconds));
             writer.WriteEndObject();
@@ -134,7 +136,7 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
     }
 
     /// <summary>What a lock file says of its owner; null when it cannot be read (gone, being written).</summary>
-    private static (string Token, TimeSpan TimeToLive)? ReadOwner(string path)
+    private static (string Token, TimeSpan TimeToLive, string? Holder)? ReadOwner(string path)
     {
         try
         {
@@ -149,9 +151,10 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
             var read = ReadFully(handle, bytes, 0);
             using var document = JsonDocument.Parse(bytes.AsMemory(0, read));
             var root = document.RootElement;
+            var holder = root.TryGetProperty("holder", out var named) && named.ValueKind == JsonValueKind.String ? named.GetString() : null;
             return root.TryGetProperty("token", out var token) && token.GetString() is { } text
                    && root.TryGetProperty("ttlMs", out var ttl) && ttl.TryGetInt64(out var ms) && ms > 0
-                ? (text, TimeSpan.FromMilliseconds(ms))
+                ? (text, TimeSpan.FromMilliseconds(ms), holder)
                 : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
@@ -163,7 +166,8 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
     /// <summary>
     /// Whether the lock at <paramref name="path"/> has lapsed: its heartbeat is older than its own
     /// time to live (<paramref name="fallback"/> when the file does not say, e.g. while it is being
-    /// written). A lock that is gone counts as lapsed: there is nothing to wait for.
+    /// written), or it names a holder that is gone (<see cref="LeaseHolder.IsGone"/>: a process of
+    /// this machine no longer running). A lock that is gone counts as lapsed: there is nothing to wait for.
     /// </summary>
     private static bool IsLapsed(string path, TimeSpan fallback, DateTimeOffset now)
     {
@@ -183,7 +187,8 @@ internal sealed partial class FileCacheStore : ICacheLeaseStore
             return false;
         }
 
-        return now.UtcDateTime - heartbeat > (owner?.TimeToLive ?? fallback);
+        return now.UtcDateTime - heartbeat > (owner?.TimeToLive ?? fallback)
+               || (owner?.Holder is { } holder && LeaseHolder.IsGone(holder));
     }
 
     /// <summary>

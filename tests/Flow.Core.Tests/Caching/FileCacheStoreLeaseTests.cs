@@ -49,6 +49,7 @@ public sealed class FileCacheStoreLeaseTests : CacheLeaseStoreContractTests
         {
             Assert.Equal(Environment.ProcessId, owner.RootElement.GetProperty("pid").GetInt32());
             Assert.Equal(Environment.MachineName, owner.RootElement.GetProperty("host").GetString());
+            Assert.Equal(LeaseHolder.Current, owner.RootElement.GetProperty("holder").GetString());
             Assert.Equal(32, owner.RootElement.GetProperty("token").GetString()!.Length);
             Assert.Equal((long)Life.TotalMilliseconds, owner.RootElement.GetProperty("ttlMs").GetInt64());
         }
@@ -85,6 +86,26 @@ public sealed class FileCacheStoreLeaseTests : CacheLeaseStoreContractTests
         await using var taker = await AcquireAsync(Worker1, Key("aa11", "bb22"));
         Assert.NotNull(taker);
         Assert.DoesNotContain("elsewhere", await File.ReadAllTextAsync(path));
+    }
+
+    [Fact]
+    public async Task TryAcquire_LockOfAProcessOfThisMachineThatIsGone_IsTakenOverAtOnce()
+    {
+        // What the same worker, killed and started again, finds: its heartbeat fresh, its holder gone.
+        var path = await WriteLockAsync("aa11", "bb22", $$"""{"pid": 999999, "host": "h", "holder": "{{TestLeaseHolders.Gone()}}", "token": "0123456789abcdef0123456789abcdef", "ttlMs": 600000}""");
+
+        await using var taker = await AcquireAsync(Worker1, Key("aa11", "bb22"));
+
+        Assert.NotNull(taker);
+        Assert.Contains(LeaseHolder.Current, await File.ReadAllTextAsync(path));
+    }
+
+    [Fact]
+    public async Task TryAcquire_LockOfALiveProcessOfThisMachine_IsNotTakenOver()
+    {
+        await WriteLockAsync("aa11", "bb22", $$"""{"pid": 1, "host": "h", "holder": "{{LeaseHolder.Current}}", "token": "0123456789abcdef0123456789abcdef", "ttlMs": 600000}""");
+
+        Assert.Null(await AcquireAsync(Worker1, Key("aa11", "bb22")));
     }
 
     [Fact]

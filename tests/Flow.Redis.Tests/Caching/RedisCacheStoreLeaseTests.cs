@@ -36,7 +36,7 @@ public sealed class RedisCacheStoreLeaseTests : CacheLeaseStoreContractTests
         RedisCacheStoreFactory.ConnectAsync(new RedisCacheStoreOptions { Configuration = _redis.Configuration, KeyPrefix = prefix }, null, CancellationToken.None).WaitAsync(Timeout);
 
     [Fact]
-    public async Task TryAcquire_SetsAnExpiringLeaseKeyHoldingARandomToken_AndReleaseDeletesIt()
+    public async Task TryAcquire_SetsAnExpiringLeaseKeyHoldingARandomTokenAndItsHolder_AndReleaseDeletesIt()
     {
         await using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Timeout);
         var database = raw.GetDatabase();
@@ -45,7 +45,8 @@ public sealed class RedisCacheStoreLeaseTests : CacheLeaseStoreContractTests
         var held = await AcquireAsync(Worker1, Key("aa11", "bb22"));
         Assert.NotNull(held);
         var token = (string?)await database.StringGetAsync(key);
-        Assert.Equal(32, token?.Length);
+        Assert.Matches("^[0-9a-f]{32}\\|", token);
+        Assert.EndsWith("|" + LeaseHolder.Current, token);
         var ttl = await database.KeyTimeToLiveAsync(key);
         Assert.InRange(ttl!.Value, TimeSpan.FromMilliseconds(1), Life);
 
@@ -57,6 +58,54 @@ public sealed class RedisCacheStoreLeaseTests : CacheLeaseStoreContractTests
 
         await held.DisposeAsync();
         Assert.False(await database.KeyExistsAsync(key));
+    }
+
+    [Fact]
+    public async Task TryAcquire_LeaseOfAProcessOfThisMachineThatIsGone_IsTakenOverAtOnce()
+    {
+        await using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Timeout);
+        var database = raw.GetDatabase();
+        var key = (RedisKey)(_prefix + "l:aa11:bb22");
+        await database.StringSetAsync(key, "0123456789abcdef0123456789abcdef|" + TestLeaseHolders.Gone(), TimeSpan.FromMinutes(10));
+
+        await using var taker = await AcquireAsync(Worker1, Key("aa11", "bb22"));
+
+        Assert.NotNull(taker);
+        Assert.EndsWith("|" + LeaseHolder.Current, (string?)await database.StringGetAsync(key));
+    }
+
+    [Theory]
+    [InlineData("live")]
+    [InlineData("elsewhere")]
+    [InlineData("no holder")]
+    public async Task TryAcquire_LeaseOfALiveOrUnknownHolder_IsNotTakenOver(string kind)
+    {
+        await using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Timeout);
+        var database = raw.GetDatabase();
+        var key = (RedisKey)(_prefix + "l:aa11:bb22");
+        var value = kind switch
+        {
+            "live" => "0123456789abcdef0123456789abcdef|" + LeaseHolder.Current,
+            "elsewhere" => "0123456789abcdef0123456789abcdef|" + TestLeaseHolders.Gone().Replace(Environment.MachineName, "elsewhere"),
+            _ => "0123456789abcdef0123456789abcdef", // written by an earlier Flow
+        };
+        await database.StringSetAsync(key, value, TimeSpan.FromMinutes(10));
+
+        Assert.Null(await AcquireAsync(Worker1, Key("aa11", "bb22")));
+        Assert.Equal(value, (string?)await database.StringGetAsync(key));
+        await database.KeyDeleteAsync(key);
+    }
+
+    [Fact]
+    public async Task TryAcquire_KeyOfAnotherTypeInTheLeasesPlace_IsHeld()
+    {
+        await using var raw = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration).WaitAsync(Timeout);
+        var database = raw.GetDatabase();
+        var key = (RedisKey)(_prefix + "l:aa11:bb22");
+        await database.HashSetAsync(key, "f", "v");
+
+        Assert.Null(await AcquireAsync(Worker1, Key("aa11", "bb22")));
+        await database.KeyDeleteAsync(key);
     }
 
     [Fact]

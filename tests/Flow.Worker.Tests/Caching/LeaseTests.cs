@@ -128,6 +128,41 @@ public sealed class LeaseTests : IClassFixture<RedisClusterFixture>
         }
     }
 
+    [Theory]
+    [InlineData(Store.File)]
+    [InlineData(Store.Redis)]
+    public async Task WorkerKilledHoldingLeases_StartedAgain_TakesItsOwnDeadLeasesOverAtOnce(Store store)
+    {
+        using var workspace = new FlowWorkspace();
+        var config = WritePipeline(workspace, perBatch: "250ms", batchSize: 500);
+
+        // Leases that live far longer than the test may take: a worker that waited for them to lapse would time out.
+        var storeArgs = StoreArgs(store, _redis.Configuration, _redis.NewKeyPrefix()).Append("--Flow:Cache:LeaseTime=30m").ToArray();
+        var reference = ReferenceAsync(workspace, config);
+        await using (var doomed = FlowProcess.Start(workspace.Path, [.. WorkerArgs(config, 0), .. storeArgs]))
+        {
+            await doomed.WaitUntilAsync(() => Entries(workspace, storeArgs) > 0, ProcessTimeout);
+            doomed.Signal(FlowProcess.SigKill);
+            await doomed.WaitForExitAsync(ProcessTimeout);
+        }
+
+        var left = Leases(workspace, storeArgs);
+        Assert.True(left > 0, "the killed worker left no lease behind");
+
+        await using var again = FlowProcess.Start(workspace.Path, [.. WorkerArgs(config, 1), .. storeArgs]);
+        Assert.True(await again.WaitForExitAsync(ProcessTimeout) == 0, again.StandardError);
+
+        Assert.Equal(await reference, await File.ReadAllBytesAsync(workspace.File(WorkerOutput(1))));
+        var slow = StepCounts(workspace, 1, "slow");
+        Assert.Equal(TestData.FlightCount / 500, slow.Hits + slow.Misses);
+        Assert.True(slow.Hits > 0 && slow.Misses > 0, $"{slow.Hits} hits, {slow.Misses} misses: the killed run's finished batches replay, the rest are computed");
+        Assert.True(slow.Waited == 0, $"waited for {slow.Waited} batches");
+
+        // The run gave back every lease it took; one the killed worker held on a batch whose entry it
+        // had written (written first, released after) is replayed without its lease, and lapses.
+        Assert.InRange(Leases(workspace, storeArgs), 0, left);
+    }
+
     [Fact]
     public async Task RedisStoppedMidRun_LeasesCannotBeTaken_TheWorkersComputeOnTheirOwnAndSucceed()
     {
@@ -204,6 +239,24 @@ public sealed class LeaseTests : IClassFixture<RedisClusterFixture>
         using var report = JsonDocument.Parse(File.ReadAllBytes(workspace.File($"report{worker}.json")));
         var node = report.RootElement.GetProperty("pipelines").GetProperty("p").GetProperty("nodes").GetProperty(step);
         return (node.GetProperty("hits").GetInt64(), node.GetProperty("waited").GetInt64(), node.GetProperty("misses").GetInt64());
+    }
+
+    /// <summary>Leases held now (lock files, or lease keys), in whichever store the arguments name.</summary>
+    private static int Leases(FlowWorkspace workspace, string[] storeArgs)
+    {
+        if (storeArgs.Contains("--Flow:Cache:Store=File"))
+        {
+            var entries = Path.Combine(workspace.Path, ".flow", "cache", "entries");
+            return Directory.Exists(entries)
+                ? Directory.EnumerateFiles(entries, ".lock-*", SearchOption.AllDirectories).Count(f => !f.EndsWith("~takeover", StringComparison.Ordinal))
+                : 0;
+        }
+
+        var redis = storeArgs.Single(a => a.StartsWith("--Flow:Cache:Redis=", StringComparison.Ordinal)).Split('=', 2)[1];
+        var prefix = storeArgs.Single(a => a.StartsWith("--Flow:Cache:KeyPrefix=", StringComparison.Ordinal)).Split('=', 2)[1];
+        using var connection = ConnectionMultiplexer.Connect(redis);
+        var server = connection.GetServer(connection.GetEndPoints()[0]);
+        return server.Keys(pattern: prefix + "l:*", pageSize: 1000).Count();
     }
 
     /// <summary>Cache entries written so far, in whichever store the arguments name.</summary>
