@@ -242,38 +242,26 @@ public sealed class LeaseTests : IClassFixture<RedisClusterFixture>
     }
 
     /// <summary>Leases held now (lock files, or lease keys), in whichever store the arguments name.</summary>
-    private static int Leases(FlowWorkspace workspace, string[] storeArgs)
-    {
-        if (storeArgs.Contains("--Flow:Cache:Store=File"))
-        {
-            var entries = Path.Combine(workspace.Path, ".flow", "cache", "entries");
-            return Directory.Exists(entries)
-                ? Directory.EnumerateFiles(entries, ".lock-*", SearchOption.AllDirectories).Count(f => !f.EndsWith("~takeover", StringComparison.Ordinal))
-                : 0;
-        }
-
-        var redis = storeArgs.Single(a => a.StartsWith("--Flow:Cache:Redis=", StringComparison.Ordinal)).Split('=', 2)[1];
-        var prefix = storeArgs.Single(a => a.StartsWith("--Flow:Cache:KeyPrefix=", StringComparison.Ordinal)).Split('=', 2)[1];
-        using var connection = ConnectionMultiplexer.Connect(redis);
-        var server = connection.GetServer(connection.GetEndPoints()[0]);
-        return server.Keys(pattern: prefix + "l:*", pageSize: 1000).Count();
-    }
+    private static int Leases(FlowWorkspace workspace, string[] storeArgs) =>
+        Count(workspace, storeArgs, ".lock-*", file => !file.EndsWith("~takeover", StringComparison.Ordinal), "l:*");
 
     /// <summary>Cache entries written so far, in whichever store the arguments name.</summary>
-    private static int Entries(FlowWorkspace workspace, string[] storeArgs)
+    private static int Entries(FlowWorkspace workspace, string[] storeArgs) =>
+        Count(workspace, storeArgs, "*", file => !Path.GetFileName(file).StartsWith('.'), "e:*");
+
+    /// <summary>Files of the File store's entries folder, or keys of the Redis store, that match.</summary>
+    private static int Count(FlowWorkspace workspace, string[] storeArgs, string files, Func<string, bool> keep, string keys)
     {
         if (storeArgs.Contains("--Flow:Cache:Store=File"))
         {
             var entries = Path.Combine(workspace.Path, ".flow", "cache", "entries");
-            return Directory.Exists(entries)
-                ? Directory.EnumerateFiles(entries, "*", SearchOption.AllDirectories).Count(f => !Path.GetFileName(f).StartsWith('.'))
-                : 0;
+            return Directory.Exists(entries) ? Directory.EnumerateFiles(entries, files, SearchOption.AllDirectories).Count(keep) : 0;
         }
 
         var redis = storeArgs.Single(a => a.StartsWith("--Flow:Cache:Redis=", StringComparison.Ordinal)).Split('=', 2)[1];
         var prefix = storeArgs.Single(a => a.StartsWith("--Flow:Cache:KeyPrefix=", StringComparison.Ordinal)).Split('=', 2)[1];
         using var connection = ConnectionMultiplexer.Connect(redis);
         var server = connection.GetServer(connection.GetEndPoints()[0]);
-        return server.Keys(pattern: prefix + "e:*", pageSize: 1000).Count();
+        return server.Keys(pattern: prefix + keys, pageSize: 1000).Count();
     }
 }
