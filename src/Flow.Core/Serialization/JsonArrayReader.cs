@@ -23,6 +23,9 @@ internal sealed partial class JsonArrayReader
     private readonly JsonTextBuffer _text;
     private readonly JsonRecordReader _records;
     private JsonReaderState _state = new(JsonRecordReader.ReaderOptions);
+
+    // The state the window being parsed began in: a fault at its end is read again from there.
+    private JsonReaderState _windowState;
     private Phase _phase;
     private long _item;
     private bool _inObject;
@@ -141,6 +144,7 @@ internal sealed partial class JsonArrayReader
         var span = _text.Unconsumed;
         var origin = _text.Start;
         _records.Origin = origin;
+        _windowState = _state;
         var reader = new Utf8JsonReader(span, _text.IsFinal, _state);
         var committed = 0;
 
@@ -272,10 +276,37 @@ internal sealed partial class JsonArrayReader
         var index = _text.IndexOfReaderPosition(ex.LineNumber ?? 0, ex.BytePositionInLine ?? 0);
         if (_text.IsFinal && JsonRecordReader.IsEndOfText(_text.Array.AsSpan(index, _text.End - index)))
         {
+            // The error sits in the trailing whitespace: the text ended early, unless that whitespace is
+            // itself the fault (a line end inside a string). Read as a window that is not the last one, as
+            // from a pipe, the text shows a real fault before its end; an early end only runs out of bytes.
+            if (FaultBeforeTheEnd() is { } fault)
+            {
+                var at = _text.IndexOfReaderPosition(fault.LineNumber ?? 0, fault.BytePositionInLine ?? 0);
+                return _text.Error(at, JsonRecordReader.DescribeSyntaxError(fault, _text, at), fault);
+            }
+
             var ended = EndedEarly();
             return new FormatException(ended.Message, ex);
         }
 
         return _text.Error(index, JsonRecordReader.DescribeSyntaxError(ex, _text, index), ex);
+    }
+
+    /// <summary>The syntax error the window's text gives read as not the last window (from where the failed read began); null when it only runs out of bytes.</summary>
+    private JsonException? FaultBeforeTheEnd()
+    {
+        var reader = new Utf8JsonReader(_text.Unconsumed, isFinalBlock: false, _windowState);
+        try
+        {
+            while (reader.Read())
+            {
+            }
+
+            return null;
+        }
+        catch (JsonException fault)
+        {
+            return fault;
+        }
     }
 }

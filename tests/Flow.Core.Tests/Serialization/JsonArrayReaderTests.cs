@@ -27,6 +27,7 @@ public sealed class JsonArrayReaderTests
         "content after the array",
         "ends inside an object",
         "ends before the bracket",
+        "ends inside a string holding a line end",
         "numbers kept as text",
         "brackets and quotes inside strings",
         "unbalanced brackets",
@@ -94,6 +95,7 @@ public sealed class JsonArrayReaderTests
             "content after the array" => body + "\n] x",
             "ends inside an object" => body + ",\n{\"id\":1,",
             "ends before the bracket" => body + "\n",
+            "ends inside a string holding a line end" => body + ",\n{\"s\":\"q}]\n",
             _ => body + "\n]\n",
         });
     }
