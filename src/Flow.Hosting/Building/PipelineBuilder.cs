@@ -75,14 +75,33 @@ public sealed class PipelineBuilder
     }
 
     /// <summary>Adds a sink; it reads <paramref name="inputs"/>, or the last step when none are given.</summary>
+    // RS0027 asks an overload with optional parameters to have the most parameters; the SinkOptions
+    // overload has as many, none optional, and its last parameter's type tells every call apart.
+#pragma warning disable RS0027
     public PipelineBuilder Sink(string name, string type, object? parameters = null, params string[] inputs) =>
         Add(_sinks, NodeKind.Sink, name, type, parameters, new StepOptions { Inputs = inputs.Length == 0 ? null : inputs }, null);
+#pragma warning restore RS0027
+
+    /// <summary>Adds a sink of a built-in or registered type, with its inputs and error sink in <paramref name="options"/>.</summary>
+    public PipelineBuilder Sink(string name, string type, object? parameters, SinkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Add(_sinks, NodeKind.Sink, name, type, parameters, Of(options), null);
+    }
 
     /// <summary>Adds a sink object.</summary>
     public PipelineBuilder Sink(string name, ISink sink, params string[] inputs)
     {
         ArgumentNullException.ThrowIfNull(sink);
         return Add(_sinks, NodeKind.Sink, name, TypeName(sink.GetType()), null, new StepOptions { Inputs = inputs.Length == 0 ? null : inputs }, sink);
+    }
+
+    /// <summary>Adds a sink object, with its inputs and error sink in <paramref name="options"/>.</summary>
+    public PipelineBuilder Sink(string name, ISink sink, SinkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(options);
+        return Add(_sinks, NodeKind.Sink, name, TypeName(sink.GetType()), null, Of(options), sink);
     }
 
     internal PipelineDefinition Build() => new()
@@ -94,6 +113,9 @@ public sealed class PipelineBuilder
         Sinks = _sinks.ToList(),
         ConfigPath = _path,
     };
+
+    // A sink's keys are a subset of a step's: the rest keep their defaults, which a sink ignores.
+    private static StepOptions Of(SinkOptions options) => new() { Inputs = options.Inputs is { Count: > 0 } inputs ? inputs : null, ErrorSink = options.ErrorSink };
 
     private static string TypeName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
 

@@ -103,6 +103,28 @@ public sealed class FluentPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task AddFlow_SinkWithAnErrorSink_SendsTheBatchItCannotWriteThere_AndSucceeds()
+    {
+        var errors = _temp.File("errors.jsonl");
+        var picky = new RefusesBatchSink(refused: 3);
+        var builder = CreateBuilder(new Dictionary<string, string?>());
+        builder.Services.AddFlow(flow => flow.Pipeline("routed", p => p
+            .BatchSize(100)
+            .Source("gen", "Generate", new { Count = 1000 })
+            .Sink("out", picky, new SinkOptions { ErrorSink = "errors" })
+            .Sink("errors", "JsonLines", new { Path = errors })));
+
+        var exitCode = await RunHostAsync(builder);
+
+        Assert.Equal(FlowExitCode.Success, exitCode);
+        Assert.Equal(900, picky.Written);
+        var failed = await File.ReadAllLinesAsync(errors);
+        Assert.Equal(100, failed.Length);
+        Assert.All(failed, line => Assert.StartsWith("""{"pipeline":"routed","node":"out","source":"gen","batch":3,""", line, StringComparison.Ordinal));
+        Assert.Contains(""","error":"batch 3 refused","record":{"id":300""", failed[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AddFlow_BadCodePipeline_ExitCodeIsTwo()
     {
         var builder = CreateBuilder(new Dictionary<string, string?>());
@@ -179,6 +201,31 @@ public sealed class FluentPipelineTests : IDisposable
     }
 
     /// <summary>Throws on the batch holding id <c>At</c>.</summary>
+    /// <summary>Counts the records it is given, and refuses one batch.</summary>
+    private sealed class RefusesBatchSink(long refused) : ISink
+    {
+        private int _written;
+
+        public int Written => Volatile.Read(ref _written);
+
+        public ValueTask OpenAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask WriteAsync(Batch batch, CancellationToken cancellationToken)
+        {
+            if (batch.Id.Index == refused)
+            {
+                throw new IOException($"batch {refused} refused");
+            }
+
+            Interlocked.Add(ref _written, batch.Count);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask CommitAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     public sealed class ThrowAtStep : IStep
     {
         private readonly long _at;
