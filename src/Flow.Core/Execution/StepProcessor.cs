@@ -35,7 +35,8 @@ internal sealed class StepProcessor : IBatchProcessor
         }
 
         // The record as it came in: a step may change records in place before it fails on a later one.
-        var first = batch.Count > 0 ? batch.Records[0].ToString() : null;
+        // A copy, written out only for a failure's message (as JSON it cost more than many steps' work on the batch).
+        var first = batch.Count > 0 ? batch.Records[0].Clone() : null;
         IReadOnlyList<Record> output;
         try
         {
@@ -51,7 +52,7 @@ internal sealed class StepProcessor : IBatchProcessor
         {
             // Includes an OperationCanceledException that is not ours (an HttpClient timeout, say):
             // Dataflow would drop the item silently, so it becomes a failure like any other.
-            throw new StepFailedException(_pipeline, _node, batch, ex, first);
+            throw new StepFailedException(_pipeline, _node, batch, ex, first?.ToString());
         }
 
         return new StepOutput(batch.With(output), Replayed: false, Stopwatch.GetTimestamp() - started);
@@ -66,7 +67,7 @@ internal sealed class StepProcessor : IBatchProcessor
     {
         if (_step is IRecordIsolatingStep { IsolatesRecords: true } isolating)
         {
-            var first = batch.Count > 0 ? batch.Records[0].ToString() : null;
+            var first = batch.Count > 0 ? batch.Records[0].Clone() : null;
             IsolatedOutput isolated;
             try
             {
@@ -76,7 +77,7 @@ internal sealed class StepProcessor : IBatchProcessor
             {
                 // Record by record, only a failure outside every record gets here (records may be
                 // half done): the run stops, as without an error sink.
-                throw new StepFailedException(_pipeline, _node, batch, ex, first);
+                throw new StepFailedException(_pipeline, _node, batch, ex, first?.ToString());
             }
 
             return new StepOutput(batch.With(isolated.Records), Replayed: false, Stopwatch.GetTimestamp() - started)

@@ -54,6 +54,25 @@ public sealed class PipelineRunFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task StepThatChangesRecordsThenThrows_TheMessageShowsTheFirstRecordAsItCameIn()
+    {
+        _harness.Registry.Register(NodeKind.Step, "ScribbleThenThrow", _ => new ScribbleThenThrowStep());
+        var result = await _harness.RunAsync("""
+            {
+              "BatchSize": 10,
+              "Sources": [ { "Name": "s", "Type": "Generate", "Params": { "Count": 10, "Seed": 9, "Fields": { "id": "seq", "n": "int" } } } ],
+              "Steps": [ { "Name": "scribble", "Type": "ScribbleThenThrow" } ],
+              "Sinks": [ { "Name": "out", "Type": "Collect" } ]
+            }
+            """);
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        var error = Assert.IsType<StepFailedException>(result.Error);
+        Assert.Contains("first record: {\"id\":0,\"n\":", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("scribbled", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StepCancellationThatIsNotTheRuns_WhileStopping_FailsTheRunInsteadOfDroppingTheBatch()
     {
         // A step's own cancellation (an HttpClient timeout) while the run drains after a stop request:
@@ -124,6 +143,21 @@ public sealed class PipelineRunFaultTests : IDisposable
         while (!condition())
         {
             await Task.Delay(10, deadline.Token);
+        }
+    }
+
+    /// <summary>Changes every record in place (a field renamed, one added), then throws.</summary>
+    private sealed class ScribbleThenThrowStep : IStep
+    {
+        public ValueTask<IReadOnlyList<Record>> ProcessAsync(Batch batch, CancellationToken cancellationToken)
+        {
+            foreach (var record in batch.Records)
+            {
+                record.Rename("n", "scribbled");
+                record["more"] = "scribbled";
+            }
+
+            throw new InvalidOperationException("after scribbling");
         }
     }
 }
