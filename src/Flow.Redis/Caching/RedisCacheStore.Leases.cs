@@ -5,8 +5,9 @@ namespace Flow.Redis.Caching;
 
 /// <summary>
 /// Leases in Redis: a string key <c>{prefix}l:{signature}:{input}</c> holding a random token and the
-/// holder (<c>{token}|{holder}</c>, <see cref="LeaseHolder"/>), with a time to live. Taken with <c>SET NX PX</c> (of several workers at once, exactly one succeeds;
-/// Redis expires the key of a worker that died), renewed by compare-and-extend and released by
+/// holder (<c>{token}|{holder}</c>, <see cref="LeaseHolder"/>), with a time to live. Taken with
+/// <c>SET NX PX</c> (of several workers at once, exactly one succeeds; Redis expires the key of a
+/// worker that died), renewed by compare-and-extend and released by
 /// compare-and-delete, each one Lua script on that one key, so a holder never extends or deletes a
 /// lease another worker took over. One key per command or script, so it works on Redis Cluster as
 /// it is; and the lease key differs from the entry key only after the prefix, so when the prefix
