@@ -25,6 +25,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
     private string? _directory;
     private string? _password;
     private bool _persistent;
+    private bool _tls;
     private string? _executable;
     private readonly StringBuilder _output = new();
 
@@ -33,6 +34,12 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
     /// <summary>The server's port.</summary>
     public int Port { get; private set; }
+
+    /// <summary>The port that speaks TLS beside <see cref="Port"/>, for a server started with TLS; 0 otherwise.</summary>
+    public int TlsPort { get; private set; }
+
+    /// <summary>The certificate of the authority that signed the TLS server's certificate (for <c>localhost</c> and 127.0.0.1), a PEM file.</summary>
+    public string? CaCertificate => _tls && _directory is not null ? Path.Combine(_directory, "ca.pem") : null;
 
     /// <summary>A StackExchange.Redis connection string for the server, e.g. <c>127.0.0.1:6380</c>.</summary>
     public string Configuration => Host + ":" + Port.ToString(CultureInfo.InvariantCulture);
@@ -49,9 +56,10 @@ public sealed class RedisServerFixture : IAsyncLifetime
     /// </summary>
     /// <param name="port">The loopback port to listen on, or 0 for a free one.</param>
     /// <param name="password">When set, the server requires it (<c>--requirepass</c>).</param>
-    public static async Task<RedisServerFixture> StartPrivateServerAsync(int port = 0, string? password = null)
+    /// <param name="tls">When true, the server also listens with TLS on <see cref="TlsPort"/>, with a certificate signed by <see cref="CaCertificate"/> (made by <c>openssl</c>).</param>
+    public static async Task<RedisServerFixture> StartPrivateServerAsync(int port = 0, string? password = null, bool tls = false)
     {
-        var fixture = new RedisServerFixture { _password = password };
+        var fixture = new RedisServerFixture { _password = password, _tls = tls };
         await fixture.StartOwnServerAsync(port).ConfigureAwait(false);
         return fixture;
     }
@@ -175,6 +183,20 @@ public sealed class RedisServerFixture : IAsyncLifetime
             start.ArgumentList.Add(_password);
         }
 
+        if (_tls)
+        {
+            await MakeCertificatesAsync(_directory).ConfigureAwait(false);
+            TlsPort = FreeLoopbackPort();
+            foreach (var argument in new[]
+                     {
+                         "--tls-port", TlsPort.ToString(CultureInfo.InvariantCulture), "--tls-auth-clients", "no",
+                         "--tls-cert-file", "server.pem", "--tls-key-file", "server.key", "--tls-ca-cert-file", "ca.pem",
+                     })
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -242,6 +264,34 @@ public sealed class RedisServerFixture : IAsyncLifetime
             }
 
             _directory = null;
+        }
+    }
+
+    // A certificate authority and a server certificate it signed, for localhost and 127.0.0.1, valid for a day.
+    private static async Task MakeCertificatesAsync(string folder)
+    {
+        if (File.Exists(Path.Combine(folder, "server.pem")))
+        {
+            return;
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(folder, "san.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").ConfigureAwait(false);
+        foreach (var arguments in new[]
+                 {
+                     "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=flow-test-ca",
+                     "req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost",
+                     "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile san.cnf",
+                 })
+        {
+            var start = new ProcessStartInfo("openssl", arguments) { WorkingDirectory = folder, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            using var openssl = Process.Start(start) ?? throw new InvalidOperationException("openssl did not start");
+            var errors = openssl.StandardError.ReadToEndAsync();
+            _ = await openssl.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
+            await openssl.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            if (openssl.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"openssl {arguments} failed: {await errors.ConfigureAwait(false)}");
+            }
         }
     }
 

@@ -588,6 +588,9 @@ internal sealed partial class RedisCacheStore : ICacheStore
         {
             case CacheStoreException or CacheEntryUnusableException or OperationCanceledException or ArgumentException:
                 return null;
+            case RedisException when IsTlsFailure(exception):
+                return new CacheStoreException("Redis at " + _endpoints, CacheStoreFailure.Unreachable, "failed the TLS handshake (its certificate is not trusted or does not name the host, or it does not speak TLS)",
+                    hint: "check ssl=true and sslHost in " + _configurationName + ", and that the server's certificate is trusted (the system's store, or SSL_CERT_FILE)", innerException: exception);
             case RedisException when IsAuthenticationFailure(exception):
                 return new CacheStoreException("Redis at " + _endpoints, CacheStoreFailure.CredentialsRejected, "rejected the credentials (AUTH failed)",
                     hint: "check the password in " + _configurationName, innerException: exception);
@@ -618,10 +621,29 @@ internal sealed partial class RedisCacheStore : ICacheStore
     // authentication, as the server's NOAUTH or WRONGPASS reply.
     internal static bool IsAuthenticationFailure(Exception exception)
     {
+        if (IsTlsFailure(exception))
+        {
+            return false; // the client reports a failed TLS handshake as an authentication failure too
+        }
+
         for (var current = exception; current is not null; current = current.InnerException)
         {
             if (current is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
                 || current is RedisServerException { Kind: RedisErrorKind.NoAuth or RedisErrorKind.WrongPass })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the connection's TLS handshake failed (a certificate not trusted, a name that does not match, a server without TLS).</summary>
+    internal static bool IsTlsFailure(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is System.Security.Authentication.AuthenticationException)
             {
                 return true;
             }

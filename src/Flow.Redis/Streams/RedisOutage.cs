@@ -50,7 +50,7 @@ internal sealed partial class RedisOutage
     /// <summary>Whether <paramref name="exception"/> is Redis trouble that passes: retry the call.</summary>
     public static bool IsTransient(Exception exception) => exception switch
     {
-        _ when IsAuthenticationFailure(exception) => false,
+        _ when IsAuthenticationFailure(exception) || IsTlsFailure(exception) => false,
         RedisConnectionException or RedisTimeoutException or TimeoutException => true,
         RedisServerException server => server.Message.StartsWith("LOADING", StringComparison.Ordinal)
                                        || server.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
@@ -67,6 +67,7 @@ internal sealed partial class RedisOutage
     /// <summary>What went wrong, in words that hold no secret.</summary>
     public static string Describe(Exception exception) => exception switch
     {
+        _ when IsTlsFailure(exception) => "failed the TLS handshake (certificate not trusted, or no TLS)",
         _ when IsAuthenticationFailure(exception) => "rejected the credentials (AUTH failed)",
         RedisTimeoutException or TimeoutException => "did not answer in time",
         RedisConnectionException connection => "cannot be reached (" + connection.FailureType + ")",
@@ -133,6 +134,8 @@ internal sealed partial class RedisOutage
     }
 
     private static bool IsAuthenticationFailure(Exception exception) => Caching.RedisCacheStore.IsAuthenticationFailure(exception);
+
+    private static bool IsTlsFailure(Exception exception) => Caching.RedisCacheStore.IsTlsFailure(exception);
 
     private static string FirstLine(string text)
     {
