@@ -8,8 +8,9 @@ namespace Flow.Worker.Tests.Caching;
 /// Single-flight across workers, with real <c>flow</c> processes sharing one store (a real
 /// redis-server, or one cache folder): each uncached batch is computed once across the workers and
 /// the others wait for its entry; a worker killed while it holds leases holds the others up only
-/// until its leases lapse; a store that cannot lease makes the workers compute on their own. Every
-/// worker's output is the same, byte for byte, as an uncached run's.
+/// until its leases lapse, or not at all on its own machine, where its leases name a process that is
+/// gone (the same worker started again takes them over at once); a store that cannot lease makes the
+/// workers compute on their own. Every worker's output is the same, byte for byte, as an uncached run's.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public sealed class LeaseTests : IClassFixture<RedisClusterFixture>
@@ -113,9 +114,9 @@ public sealed class LeaseTests : IClassFixture<RedisClusterFixture>
                 Assert.Equal(TestData.FlightCount / 500, slow.Hits + slow.Waited + slow.Misses);
             }
 
-            // The dead worker's batches were computed by the others: after a wait that ended with the
-            // lease lapsing (logged), or at once when the lapsed lease was found on arrival (silent;
-            // which one depends on how far behind the others were, so on the machine's load).
+            // The dead worker's batches were computed by the others: after a wait that ended when its
+            // lease was found lapsed or its holder gone (logged), or at once when that was so on arrival
+            // (silent; which one depends on how far behind the others were, so on the machine's load).
             Assert.True(Enumerable.Range(1, 2).Sum(i => StepCounts(workspace, i, "slow").Misses) > 0, "the others computed nothing after the kill");
             Assert.False(File.Exists(workspace.File(WorkerOutput(0))), "the killed worker must not have published");
         }
