@@ -39,6 +39,11 @@ internal static class LeaseHolder
     /// </summary>
     public static bool IsGone(string holder)
     {
+        if (holder == Current)
+        {
+            return false; // this process (a lease it renews, or one of its batches met twice): no /proc read
+        }
+
         var parts = holder.Split(Separator);
         if (parts.Length != 5 || Boot is null || PidNamespace is null
             || parts[0] != Host || parts[1] != Boot || parts[2] != PidNamespace

@@ -562,8 +562,7 @@ internal sealed class PipelineRun
                     {
                         if (Add(chunk[i]))
                         {
-                            busy = await EmitAsync(buffer).ConfigureAwait(false);
-                            buffer = new List<Record>(batchSize);
+                            busy = await EmitAsync().ConfigureAwait(false);
                         }
                     }
 
@@ -579,8 +578,7 @@ internal sealed class PipelineRun
                 {
                     if (Add(record))
                     {
-                        busy = await EmitAsync(buffer).ConfigureAwait(false);
-                        buffer = new List<Record>(batchSize);
+                        busy = await EmitAsync().ConfigureAwait(false);
                         if (_stop.IsCancellationRequested)
                         {
                             break;
@@ -597,7 +595,7 @@ internal sealed class PipelineRun
             }
             else if (buffer.Count > 0)
             {
-                await EmitAsync(buffer).ConfigureAwait(false);
+                await EmitAsync().ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested && !Abort.IsCancellationRequested)
@@ -618,8 +616,11 @@ internal sealed class PipelineRun
             return buffer.Count == batchSize;
         }
 
-        async Task<long> EmitAsync(List<Record> records)
+        // Sends the batch formed so far and starts the next; returns when it was sent.
+        async Task<long> EmitAsync()
         {
+            var records = buffer;
+            buffer = new List<Record>(batchSize);
             stats.AddElapsed(Stopwatch.GetTimestamp() - busy);
             var batch = new Batch(new BatchId(node.Name, index++, offset), records);
             offset += records.Count;

@@ -23,9 +23,6 @@ internal sealed partial class JsonArrayReader
     private readonly JsonTextBuffer _text;
     private readonly JsonRecordReader _records;
     private JsonReaderState _state = new(JsonRecordReader.ReaderOptions);
-
-    // The state the window being parsed began in: a fault at its end is read again from there.
-    private JsonReaderState _windowState;
     private Phase _phase;
     private long _item;
     private bool _inObject;
@@ -144,7 +141,8 @@ internal sealed partial class JsonArrayReader
         var span = _text.Unconsumed;
         var origin = _text.Start;
         _records.Origin = origin;
-        _windowState = _state;
+        // Where this window's read begins: a fault at its end is read again from there.
+        var began = _state;
         var reader = new Utf8JsonReader(span, _text.IsFinal, _state);
         var committed = 0;
 
@@ -209,7 +207,7 @@ internal sealed partial class JsonArrayReader
         }
         catch (JsonException ex)
         {
-            throw SyntaxError(ex);
+            throw SyntaxError(ex, began);
         }
 
         if (_text.IsFinal)
@@ -270,7 +268,7 @@ internal sealed partial class JsonArrayReader
         return _text.Error(_text.End, "the file ends before the array is closed with ']'");
     }
 
-    private FormatException SyntaxError(JsonException ex)
+    private FormatException SyntaxError(JsonException ex, JsonReaderState began)
     {
         // The reader carried its state (and so its line count) from the start of the text.
         var index = _text.IndexOfReaderPosition(ex.LineNumber ?? 0, ex.BytePositionInLine ?? 0);
@@ -279,7 +277,7 @@ internal sealed partial class JsonArrayReader
             // The error sits in the trailing whitespace: the text ended early, unless that whitespace is
             // itself the fault (a line end inside a string). Read as a window that is not the last one, as
             // from a pipe, the text shows a real fault before its end; an early end only runs out of bytes.
-            if (FaultBeforeTheEnd() is { } fault)
+            if (FaultBeforeTheEnd(began) is { } fault)
             {
                 var at = _text.IndexOfReaderPosition(fault.LineNumber ?? 0, fault.BytePositionInLine ?? 0);
                 return _text.Error(at, JsonRecordReader.DescribeSyntaxError(fault, _text, at), fault);
@@ -292,10 +290,10 @@ internal sealed partial class JsonArrayReader
         return _text.Error(index, JsonRecordReader.DescribeSyntaxError(ex, _text, index), ex);
     }
 
-    /// <summary>The syntax error the window's text gives read as not the last window (from where the failed read began); null when it only runs out of bytes.</summary>
-    private JsonException? FaultBeforeTheEnd()
+    /// <summary>The syntax error the window's text gives read as not the last window (from <paramref name="began"/>, where the failed read began); null when it only runs out of bytes.</summary>
+    private JsonException? FaultBeforeTheEnd(JsonReaderState began)
     {
-        var reader = new Utf8JsonReader(_text.Unconsumed, isFinalBlock: false, _windowState);
+        var reader = new Utf8JsonReader(_text.Unconsumed, isFinalBlock: false, began);
         try
         {
             while (reader.Read())
