@@ -17,12 +17,16 @@ namespace Flow;
 /// </remarks>
 public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
 {
+    // Values' room beyond a reader's layout, for the fields a step adds (see the layout constructor).
+    private const int RoomForAddedFields = 2;
+
     private string[] _names;
     private object?[] _values;
     private int _count;
 
     // Records read from one file or batch mostly have the same fields in the same order: readers
-    // hand them one names array, shared until a record changes its names (then it copies its own).
+    // hand them one names array. A record that adds a field moves to the shared array that names it
+    // too (SharedLayouts); one that removes or renames a field copies the names first.
     private bool _namesShared;
 
     /// <summary>Creates an empty record.</summary>
@@ -41,13 +45,16 @@ public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
     /// <summary>
     /// An empty record for a reader that expects the fields named in <paramref name="layout"/>, in that
     /// order: while <see cref="Append"/> adds exactly those names, the array is shared, not copied.
+    /// The values have room for <paramref name="capacity"/> fields and the few a step typically adds
+    /// (a Compute's results), so adding them does not reallocate.
     /// </summary>
     internal Record(string[] layout, int capacity)
     {
         _names = layout;
-        _values = new object?[Math.Max(capacity, 1)];
+        _values = new object?[capacity + RoomForAddedFields];
         _namesShared = true;
     }
+
 
     /// <summary>The names array, for a reader to hand to the next record as its layout (then shared by both).</summary>
     internal string[] ShareNames()
@@ -116,15 +123,25 @@ public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
     /// </summary>
     internal void Append(string name, object? value)
     {
-        if (_namesShared && _count < _names.Length && _count < _values.Length && ReferenceEquals(_names[_count], name))
+        if (_namesShared)
         {
-            // The shared layout already names this field here.
+            // The shared layout already names this field here, or the record moves to the shared
+            // layout that does (every record of a batch gaining the same field shares one array).
+            if (_count >= _names.Length || !ReferenceEquals(_names[_count], name))
+            {
+                _names = SharedLayouts.Grow(_names, _count, name);
+            }
+
+            if (_count == _values.Length)
+            {
+                Array.Resize(ref _values, Math.Max(_count * 2, 1));
+            }
+
             _values[_count] = value;
             _count++;
             return;
         }
 
-        OwnNames();
         if (_count == _names.Length || _count == _values.Length)
         {
             var capacity = Math.Max(_count * 2, 1);

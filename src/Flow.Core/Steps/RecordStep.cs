@@ -26,7 +26,15 @@ public abstract class RecordStep : IStep, IRecordIsolatingStep
                 continue;
             }
 
-            output ??= new List<Record>(records.Take(i));
+            if (output is null)
+            {
+                output = new List<Record>(records.Count);
+                for (var kept = 0; kept < i; kept++)
+                {
+                    output.Add(records[kept]);
+                }
+            }
+
             if (result is not null)
             {
                 output.Add(result);

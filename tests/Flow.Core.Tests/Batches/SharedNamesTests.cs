@@ -10,6 +10,10 @@ namespace Flow.Core.Tests.Batches;
 /// </summary>
 public sealed class SharedNamesTests
 {
+    private const string Added1 = "added1";
+    private const string Added2 = "added2";
+    private const string Added3 = "added3";
+
     public static TheoryData<string> Readers => new() { "BatchSerializer", "Json", "JsonLines" };
 
     [Theory]
@@ -57,6 +61,67 @@ public sealed class SharedNamesTests
         Assert.Equal(
             lines,
             records.Select(r => r.ToString()));
+    }
+
+    [Theory]
+    [MemberData(nameof(Readers))]
+    public void RecordsThatGainTheSameFields_KeepTheirOwnValues_AndChangesAfterwardsStayInOneRecord(string reader)
+    {
+        var records = Read(reader, 5);
+        foreach (var record in records)
+        {
+            // As a Compute does: the same name instances, every record.
+            record.Set(Added1, (long)record["a"]! * 10);
+            record.Set(Added2, "r" + record["a"]);
+            record.Set(Added3, null);
+        }
+
+        Assert.All(records, r => Assert.Equal(["a", "b", "c", Added1, Added2, Added3], r.Names));
+        Assert.Equal([30L, "r3", null], records[3].Skip(3).Select(f => f.Value));
+
+        // Records that share a grown layout still change on their own.
+        records[0].Remove(Added2);
+        records[1].Rename(Added1, "renamed");
+        records[2].Set("more", 1L);
+        records[3].Set(Added1, -1L);
+
+        Assert.Equal(["a", "b", "c", Added1, Added3], records[0].Names);
+        Assert.Equal(["a", "b", "c", "renamed", Added2, Added3], records[1].Names);
+        Assert.Equal(["a", "b", "c", Added1, Added2, Added3, "more"], records[2].Names);
+        Assert.Equal(-1L, records[3][Added1]);
+        Assert.Equal(40L, records[4][Added1]);
+        Assert.All(records.Skip(3), r => Assert.Equal(["a", "b", "c", Added1, Added2, Added3], r.Names));
+    }
+
+    [Fact]
+    public void ARecordShorterThanItsLayout_GainsTheFieldItAdds_NotTheLayoutsNext()
+    {
+        // The second record shares the first one's layout [a, b, c] but has only a.
+        var records = Read("Json", ["""{"a":1,"b":2,"c":3}""", """{"a":4}"""]);
+
+        records[1].Set("z", 5L);
+        records[0].Set("z", 6L);
+
+        Assert.Equal("""{"a":4,"z":5}""", records[1].ToString());
+        Assert.Equal("""{"a":1,"b":2,"c":3,"z":6}""", records[0].ToString());
+    }
+
+    [Fact]
+    public void RecordsGrownOnManyThreads_EachHoldTheirOwnFields()
+    {
+        var records = Read("JsonLines", 4000);
+        Parallel.For(0, records.Count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            // Two kinds of growth interleaved on each thread: both must hold.
+            records[i].Set(i % 2 == 0 ? Added1 : Added2, (long)i);
+            records[i].Set(Added3, (long)-i);
+        });
+
+        for (var i = 0; i < records.Count; i++)
+        {
+            Assert.Equal(["a", "b", "c", i % 2 == 0 ? Added1 : Added2, Added3], records[i].Names);
+            Assert.Equal([(long)i, "s" + i, true, (long)i, (long)-i], records[i].Select(f => f.Value));
+        }
     }
 
     private static List<Record> Read(string reader, int count) =>
