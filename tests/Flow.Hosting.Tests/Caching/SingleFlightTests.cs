@@ -62,7 +62,7 @@ public sealed class SingleFlightTests : IDisposable
             {
                 // The first run, holding batch 0's lease: fails once the second waits for it.
                 holding.SetResult();
-                await WaitForEventAsync(WaitingEventId);
+                await WaitForEventAsync(WaitingEventId, "batch 0:");
                 throw new InvalidOperationException("the holder fails");
             }
         };
@@ -157,13 +157,16 @@ public sealed class SingleFlightTests : IDisposable
     public async Task WhileABatchsEntryIsWritten_TheNextBatchComputes()
     {
         // The first entry write blocks its thread, as a file write does: the step's one compute slot
-        // must already be free, or batch 1 would wait for batch 0's write.
+        // must already be free, or the next batch would wait for the first one's write.
         var definition = Pipeline("flights", Step("tag", "Counting", new { Field = "tagged" }));
         var reference = await RunWithoutCacheAsync(definition);
-        var writeBlockedAtBatch1 = false;
-        Harness.Probes["tag"].BeforeBatch = async index =>
+        var writeBlockedAtTheSecondCompute = false;
+        var computes = 0;
+        Harness.Probes["tag"].BeforeBatch = async _ =>
         {
-            if (index == 1)
+            // The second batch to compute, whichever it is: with lookahead, batch 1 may take the
+            // compute slot before batch 0 (then waiting here for batch 0's write would never end).
+            if (Interlocked.Increment(ref computes) == 2)
             {
                 using var deadline = new CancellationTokenSource(Deadline);
                 while (!Harness.BlockingWrites.WriteStarted)
@@ -171,7 +174,7 @@ public sealed class SingleFlightTests : IDisposable
                     await Task.Delay(5, deadline.Token);
                 }
 
-                writeBlockedAtBatch1 = Harness.BlockingWrites.WriteBlocked;
+                writeBlockedAtTheSecondCompute = Harness.BlockingWrites.WriteBlocked;
                 Harness.BlockingWrites.ReleaseWrites();
             }
         };
@@ -179,15 +182,17 @@ public sealed class SingleFlightTests : IDisposable
         var run = await Harness.RunAsync(definition, new Dictionary<string, string?> { ["Flow:Cache:Store"] = "BlockingWrite" }).WaitAsync(Deadline);
 
         Assert.Equal(RunStatus.Completed, run.Status);
-        Assert.True(writeBlockedAtBatch1);
+        Assert.True(writeBlockedAtTheSecondCompute);
         Assert.Equal(reference.Output, run.Output);
         Assert.Equal(BatchCount, run.Node("tag").Misses);
     }
 
-    private async Task WaitForEventAsync(int eventId)
+    // With a batch named, the event must be about that batch: the runs work on several batches at
+    // once, so the first wait logged may be for another one.
+    private async Task WaitForEventAsync(int eventId, string? batch = null)
     {
         using var deadline = new CancellationTokenSource(Deadline);
-        while (!Harness.Logs.Events.Any(e => e.Id.Id == eventId))
+        while (!Harness.Logs.Events.Any(e => e.Id.Id == eventId && (batch is null || e.Message.Contains(batch, StringComparison.Ordinal))))
         {
             await Task.Delay(10, deadline.Token);
         }
