@@ -55,7 +55,6 @@ public sealed class Record : IEnumerable<KeyValuePair<string, object?>>
         _namesShared = true;
     }
 
-
     /// <summary>The names array, for a reader to hand to the next record as its layout (then shared by both).</summary>
     internal string[] ShareNames()
     {

@@ -594,6 +594,10 @@ internal sealed partial class RedisCacheStore : ICacheStore
             case RedisException when IsAuthenticationFailure(exception):
                 return new CacheStoreException("Redis at " + _endpoints, CacheStoreFailure.CredentialsRejected, "rejected the credentials (AUTH failed)",
                     hint: "check the password in " + _configurationName, innerException: exception);
+            case TimeoutException when !_multiplexer.IsConnected:
+                // No connection became free for the command in that time, and there is none: the
+                // server is down (its connect attempts still running), not slow.
+                return Unreachable("no connection (the client's connect attempts have not succeeded)", exception);
             case TimeoutException:
                 // RedisTimeoutException: no reply within the operation timeout, or no connection
                 // became free for the command in that time.
